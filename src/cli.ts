@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig } from './config';
+import { createEngine, Engine } from './engine';
+import { IngestReport } from './logs/ingest';
+import { StoreUnavailableError } from './logs/log-store';
+import { SourcesConfigError } from './logs/sources';
+
+/** Output and exit of one CLI run; tests run commands in-process through `runCli`. */
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+/** Exit codes: 0 done, 1 done but some input could not be read, 2 usage or configuration error, 3 store unavailable. */
+export const EXIT = { ok: 0, partial: 1, usage: 2, unavailable: 3 } as const;
+
+class CliExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+async function withEngine<T>(io: CliIo, overrides: { sources?: string }, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const env = { ...io.env, ...(overrides.sources ? { SUPPORTBOT_SOURCES: resolve(io.cwd, overrides.sources) } : {}) };
+  const engine = await createEngine(loadConfig(env, io.cwd));
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+function printIngest(io: CliIo, report: IngestReport, json: boolean): void {
+  if (json) {
+    io.out(JSON.stringify({ files: report.files, events: report.events, added: report.added, malformed: report.malformed }));
+    return;
+  }
+  io.out(`${report.files} files, ${report.events} events, ${report.added} new, ${report.malformed.length} problems`);
+  for (const m of report.malformed.slice(0, 50)) io.out(`  ${m.source}: ${m.reason}`);
+  if (report.malformed.length > 50) io.out(`  … and ${report.malformed.length - 50} more (use --json for all)`);
+}
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('supportbot')
+    .description('Proactive support bot for Microsoft Teams: application logs in, help out.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .showHelpAfterError();
+
+  program
+    .command('ingest')
+    .description('Read nlog files into the log store (embedded SQLite, or Elasticsearch when ELASTICSEARCH_URL is set). Idempotent.')
+    .argument('<paths...>', 'files or directories (walked recursively); provenance is relative to each')
+    .option('--follow', 'keep reading: appended lines, new files, rotation and truncation; offsets survive restarts')
+    .option('--json', 'print {"files","events","added","malformed":[{"source","reason"}]}')
+    .option('--sources <file>', 'sources configuration (default: SUPPORTBOT_SOURCES or config/sources.yaml)')
+    .option('--poll <ms>', 'with --follow: how often files are checked', '250')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 when every path was read (malformed lines are reported, not fatal), 1 when a path could not be read.',
+    )
+    .action(async (paths: string[], opts: { follow?: boolean; json?: boolean; sources?: string; poll: string }) => {
+      await withEngine(io, opts, async (engine) => {
+        if (opts.follow) {
+          const { followPaths } = await import('./logs/follow');
+          await followPaths(engine, paths, {
+            pollMs: Number(opts.poll),
+            onBatch: (r) => (opts.json ? io.out(JSON.stringify(r)) : io.out(`${r.events} events, ${r.added} new${r.malformed.length ? `, ${r.malformed.length} problems` : ''}`)),
+            onMalformed: (m) => io.err(`${m.source}: ${m.reason}`),
+          });
+          return;
+        }
+        const report = await engine.ingest(paths);
+        printIngest(io, report, !!opts.json);
+        if (report.unreadable.length) {
+          io.err(`could not read: ${report.unreadable.join(', ')}`);
+          throw new CliExit(EXIT.partial);
+        }
+      });
+    });
+
+  program
+    .command('start')
+    .description('Local mode: the embedded store with the sample data (ingested when the store is empty).')
+    .action(async () => {
+      await withEngine(io, {}, async (engine) => {
+        const size = await engine.logStore.size();
+        if (size > 0) {
+          io.out(`The ${engine.logStore.kind} store already holds ${size} events.`);
+          return;
+        }
+        io.out(`Ingesting the sample data from ${engine.config.sampleLogs} …`);
+        printIngest(io, await engine.ingest([engine.config.sampleLogs]), false);
+      });
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CliExit) return err.code;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof ConfigError || err instanceof SourcesConfigError) {
+      io.err(err.message);
+      return EXIT.usage;
+    }
+    if (err instanceof StoreUnavailableError) {
+      io.err(`${err.userMessage} (${err.message})`);
+      return EXIT.unavailable;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const io: CliIo = {
+    out: (s) => process.stdout.write(s + '\n'),
+    err: (s) => process.stderr.write(s + '\n'),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+  runCli(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`supportbot: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

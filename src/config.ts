@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { isValidZone } from './logs/timestamps';
+import { projectPath } from './paths';
+
+/**
+ * The only reader of process.env: every setting parsed and checked once, typed and frozen.
+ * `.env.example` documents each variable. A bad value is reported with every other bad value in one
+ * ConfigError, so a person fixes them all at once.
+ */
+export interface Config {
+  /** Where the embedded store, ingest offsets and bot state live. `SUPPORTBOT_DATA_DIR`, default `./.data`. */
+  dataDir: string;
+  /** Sources configuration (which files are which logs). `SUPPORTBOT_SOURCES`, default `config/sources.yaml`. */
+  sourcesFile: string;
+  /** Elasticsearch, when `ELASTICSEARCH_URL` is set; otherwise the embedded SQLite store. */
+  elasticsearch?: {
+    node: string;
+    apiKey?: string;
+    username?: string;
+    password?: string;
+    index: string;
+    tlsInsecure: boolean;
+    caFile?: string;
+  };
+  /** Longest a search may take before the answer is "the log store is unavailable". `SUPPORTBOT_SEARCH_TIMEOUT_MS`, default 10000. */
+  searchTimeoutMs: number;
+  /** The user directory CSV (log user id ↔ Teams identity, role, supervisor). `USER_DIRECTORY`. */
+  userDirectory: string;
+  /** Zone for times when none is given (`--tz`, the Teams user's zone). `SUPPORTBOT_TIME_ZONE`, default the system zone. */
+  timeZone: string;
+  /** Sample logs ingested by `npm start` when the embedded store is empty. */
+  sampleLogs: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function systemZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonly<Config> {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const path = (name: string, fallback: string): string => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    return isAbsolute(v) ? v : resolve(cwd, v);
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}: '${v}' must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const config: Config = {
+    dataDir: path('SUPPORTBOT_DATA_DIR', resolve(cwd, '.data')),
+    sourcesFile: path('SUPPORTBOT_SOURCES', projectPath('config', 'sources.yaml')),
+    searchTimeoutMs: int('SUPPORTBOT_SEARCH_TIMEOUT_MS', 10_000, 100, 600_000),
+    userDirectory: path('USER_DIRECTORY', projectPath('samples', 'contoso', 'directory', 'users.csv')),
+    timeZone: get('SUPPORTBOT_TIME_ZONE') ?? systemZone(),
+    sampleLogs: projectPath('samples', 'contoso', 'logs'),
+  };
+  if (!isValidZone(config.timeZone)) problems.push(`SUPPORTBOT_TIME_ZONE: '${config.timeZone}' is not an IANA time zone`);
+  if (!existsSync(config.sourcesFile)) problems.push(`SUPPORTBOT_SOURCES: ${config.sourcesFile} does not exist`);
+
+  const url = get('ELASTICSEARCH_URL');
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error();
+    } catch {
+      problems.push(`ELASTICSEARCH_URL: '${url}' is not an http(s) URL`);
+    }
+    const apiKey = get('ELASTICSEARCH_API_KEY');
+    const username = get('ELASTICSEARCH_USERNAME');
+    const password = env.ELASTICSEARCH_PASSWORD;
+    if (apiKey && username) problems.push('ELASTICSEARCH_API_KEY and ELASTICSEARCH_USERNAME: set one way to authenticate, not both');
+    if (username && password === undefined) problems.push('ELASTICSEARCH_PASSWORD: required with ELASTICSEARCH_USERNAME');
+    const index = get('ELASTICSEARCH_INDEX') ?? 'supportbot-logs';
+    if (!/^[a-z0-9][a-z0-9_.-]{0,200}$/.test(index)) problems.push(`ELASTICSEARCH_INDEX: '${index}' is not a valid index name (lower case, no spaces)`);
+    const caFile = get('ELASTICSEARCH_CA_FILE');
+    if (caFile && !existsSync(caFile)) problems.push(`ELASTICSEARCH_CA_FILE: ${caFile} does not exist`);
+    if (parsed) {
+      config.elasticsearch = {
+        node: url,
+        index,
+        tlsInsecure: get('ELASTICSEARCH_TLS_INSECURE') === 'true',
+        ...(apiKey ? { apiKey } : {}),
+        ...(username ? { username, password: password ?? '' } : {}),
+        ...(caFile ? { caFile } : {}),
+      };
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
