@@ -97,13 +97,23 @@ function pushToken(out: string[], token: string): void {
   for (let i = 0; i < token.length; i += MAX_TOKEN_LENGTH) out.push(lower(token.slice(i, i + MAX_TOKEN_LENGTH)));
 }
 
+function extendsPrevious(cls: C[]): boolean {
+  let i = cls.length - 1;
+  while (i >= 0 && cls[i] === C.Extend) i--;
+  if (i < 0) return false;
+  const c = cls[i]!;
+  return c !== C.Other && c !== C.ExtendNumLet && c !== C.MidLetter && c !== C.MidNumLet && c !== C.MidNum && c !== C.SingleQuote && c !== C.DoubleQuote;
+}
+
 export function tokenize(text: string): string[] {
   const out: string[] = [];
   const cps: number[] = [];
   const cls: C[] = [];
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
-    const c = classify(cp);
+    let c = classify(cp);
+    // A skin-tone modifier extends the word or emoji before it; after anything else it is an emoji itself.
+    if (cp >= 0x1f3fb && cp <= 0x1f3ff) c = extendsPrevious(cls) ? C.Extend : C.Emoji;
     // WB4: extend and format characters stick to what precedes them.
     if (c === C.Extend && cls.length && cls[cls.length - 1] !== C.Other) {
       cps.push(cp);

@@ -125,7 +125,8 @@ export class Follower {
     this.now = options.now ?? Date.now;
   }
 
-  async tick(): Promise<FollowReport> {
+  /** Reads what is new. `final`: the last pass before stopping, which completes every open event. */
+  async tick(final = false): Promise<FollowReport> {
     const report: FollowReport = { files: 0, events: 0, added: 0, malformed: [] };
     const found = { malformed: [] as Malformed[], unreadable: [] as string[] };
     const targets = await resolveTargets(this.paths, found);
@@ -164,7 +165,8 @@ export class Follower {
           file.lastGrowth = this.now();
           file.dirty = true;
           if (file.headLength < HEAD_BYTES) Object.assign(file, await headOf(target.absolute, HEAD_BYTES));
-        } else if (file.parser.hasUnemitted() && this.now() - file.lastGrowth >= this.multilineTimeoutMs) {
+        }
+        if (file.parser.hasUnemitted() && (final || this.now() - file.lastGrowth >= this.multilineTimeoutMs)) {
           file.parser.flush();
           file.dirty = true;
         }
@@ -258,6 +260,8 @@ export async function followPaths(engine: Engine, paths: string[], options: Foll
       if (report.events) options.onBatch?.(report);
       await sleep(options.pollMs ?? 250, controller.signal);
     }
+    const last = await follower.tick(true);
+    if (last.events) options.onBatch?.(last);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

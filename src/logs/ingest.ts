@@ -73,8 +73,18 @@ async function walk(dir: string, report: Pick<IngestReport, 'malformed' | 'unrea
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await walk(full, report, root)));
-    else if (entry.isFile()) out.push(full);
+    let kind: Dirent | Awaited<ReturnType<typeof stat>> = entry;
+    if (entry.isSymbolicLink()) {
+      try {
+        kind = await stat(full);
+      } catch (err) {
+        report.unreadable.push(full);
+        report.malformed.push({ source: toRel(root, full), reason: describeFsError(err) });
+        continue;
+      }
+    }
+    if (kind.isDirectory()) out.push(...(await walk(full, report, root)));
+    else if (kind.isFile()) out.push(full);
   }
   return out;
 }
