@@ -27,7 +27,7 @@ export interface FileTarget {
   relPath: string;
 }
 
-export const DEFAULT_BATCH_SIZE = 5000;
+export const DEFAULT_BATCH_SIZE = 10000;
 
 /** Turns the paths given on the command line into files (directories are walked, sorted, dot files skipped). */
 export async function resolveTargets(paths: string[], report: Pick<IngestReport, 'malformed' | 'unreadable'>): Promise<FileTarget[]> {
@@ -133,12 +133,13 @@ export async function parserFor(
 }
 
 /**
- * Writes parsed events to the store in batches, at most one batch in flight while the next is
- * parsed: the store's pace (Elasticsearch back-pressure) sets the pace of reading.
+ * Writes parsed events to the store in batches, at most two in flight while the next is parsed
+ * (one being written, one queued so the store never waits for us): the store's pace
+ * (Elasticsearch back-pressure) sets the pace of reading.
  */
 export class BatchWriter {
   private batch: WriteItem[] = [];
-  private inflight: Promise<void> | undefined;
+  private inflight: Promise<void>[] = [];
   added = 0;
   events = 0;
 
@@ -159,9 +160,9 @@ export class BatchWriter {
   private async send(): Promise<void> {
     const batch = this.batch;
     this.batch = [];
-    if (this.inflight) await this.inflight;
+    if (this.inflight.length >= 2) await this.inflight.shift();
     if (!batch.length) return;
-    this.inflight = this.store.write(batch).then((result) => {
+    const written = this.store.write(batch).then((result) => {
       this.added += result.added;
       if (result.rejected?.length) {
         const byId = new Map(batch.map((item) => [item.id, item.event]));
@@ -171,13 +172,15 @@ export class BatchWriter {
         }
       }
     });
+    // A failure surfaces when this write is awaited; until then it must not count as unhandled.
+    written.catch(() => undefined);
+    this.inflight.push(written);
   }
 
   /** Sends what is left and waits until the store has everything. */
   async drain(): Promise<void> {
     await this.send();
-    if (this.inflight) await this.inflight;
-    this.inflight = undefined;
+    while (this.inflight.length) await this.inflight.shift();
   }
 }
 

@@ -62,7 +62,10 @@ export function parseCidr(text: string): CidrRange | undefined {
 }
 
 /** The canonical text of an address (RFC 5952; IPv4-mapped addresses as IPv4), as Elasticsearch prints `ip` values. */
+const PLAIN_V4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 export function canonicalIp(ip: string): string | undefined {
+  if (PLAIN_V4.test(ip)) return ip;
   const b = ipToBytes(ip);
   if (!b) return undefined;
   if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;

@@ -82,12 +82,9 @@ export function isLogLevel(value: string): value is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
-const ID_SEGMENT = /^(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+const ID_SEGMENTS = /(?<=\/)(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?=\/|$)/gi;
 
 /** `/api/documents/11213` → `/api/documents/{id}`: groups requests by endpoint rather than by record. */
 export function routeOf(path: string): string {
-  return path
-    .split('/')
-    .map((segment) => (ID_SEGMENT.test(segment) ? '{id}' : segment))
-    .join('/');
+  return path.replace(ID_SEGMENTS, '{id}');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalIp } from './ip';
 import { Line, ReadFrom } from './line-reader';
 import { LogEvent, LogLevel, routeOf } from './log-event';
@@ -111,7 +111,7 @@ export abstract class FileParser {
  * name does not collide with it.
  */
 export function eventId(relPath: string, line: number, firstLine: string): string {
-  return createHash('sha1').update(`${relPath}\n${line}\n${firstLine}`).digest('hex').slice(0, 32);
+  return hash('sha1', `${relPath}\n${line}\n${firstLine}`, 'hex').slice(0, 32);
 }
 
 export function createParser(format: 'nlog-json' | 'nlog-text', opts: ParserOptions): FileParser {
@@ -129,12 +129,13 @@ export class JsonLineParser extends FileParser {
 
   protected line(text: string, lineNo: number): void {
     if (text.trim() === '') return;
-    if (CONTROL_CHARS.test(text)) return this.reject(lineNo, 'not text: control characters (binary data?)');
     if (text.length > MAX_EVENT_BYTES) return this.reject(lineNo, `line longer than ${MAX_EVENT_BYTES} bytes`);
     let obj: unknown;
     try {
       obj = JSON.parse(text);
     } catch (err) {
+      // JSON allows no raw control characters, so binary data always lands here.
+      if (CONTROL_CHARS.test(text)) return this.reject(lineNo, 'not text: control characters (binary data?)');
       const truncated = text.trimStart().startsWith('{') && !text.trimEnd().endsWith('}');
       return this.reject(lineNo, `${truncated ? 'truncated JSON' : 'not valid JSON'}: ${(err as Error).message}`);
     }

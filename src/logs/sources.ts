@@ -61,8 +61,15 @@ export type CanonicalField =
   | 'method' | 'url' | 'statusCode' | 'elapsedMs' | 'clientIp' | 'documentId' | 'documentType'
   | 'entityId' | 'params' | 'exception';
 
+const canonicalCache = new Map<string, CanonicalField | undefined>();
+
 export function canonicalField(name: string): CanonicalField | undefined {
-  return FIELD_ALIASES[name.toLowerCase().replace(/[_.\-]/g, '')];
+  let field = canonicalCache.get(name);
+  if (field === undefined && !canonicalCache.has(name)) {
+    field = FIELD_ALIASES[name.toLowerCase().replace(/[_.\-]/g, '')];
+    if (canonicalCache.size < 10_000) canonicalCache.set(name, field);
+  }
+  return field;
 }
 
 export class SourcesConfigError extends Error {

@@ -20,8 +20,16 @@ function daysIn(year: number, month: number): number {
   return DAYS_IN_MONTH[month - 1]!;
 }
 
+const validZones = new Map<string, boolean>();
+
+/** True for an IANA zone name (memoised: the check goes through Intl and is slow). */
 export function isValidZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  let valid = validZones.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (validZones.size < 1000) validZones.set(zone, valid);
+  }
+  return valid;
 }
 
 /**
@@ -54,17 +62,24 @@ export class TimestampReader {
       if (oh > 14 || om > 59) throw new TimestampError(`impossible offset in '${clip(text)}'`);
       return wall - sign * (oh * 60 + om) * 60_000;
     }
-    const key = text.slice(0, 16);
-    let offset = this.offsets.get(key);
+    // One zone lookup per local hour; an hour in which the offset changes is looked up per minute.
+    const hourKey = text.slice(0, 13);
+    let offset = this.offsets.get(hourKey);
     if (offset === undefined) {
-      const local = DateTime.fromObject({ year, month, day, hour, minute }, { zone: this.zone });
-      if (!local.isValid) throw new TimestampError(`impossible timestamp '${clip(text)}' in ${this.zone}`);
-      // luxon moves a wall time inside a DST gap forward; keep the offset it chose.
-      offset = local.offset;
+      const first = this.offsetAt(year, month, day, hour, 0, text);
+      offset = first === this.offsetAt(year, month, day, hour, 59, text) ? first : NaN;
       if (this.offsets.size > 50_000) this.offsets.clear();
-      this.offsets.set(key, offset);
+      this.offsets.set(hourKey, offset);
     }
+    if (Number.isNaN(offset)) offset = this.offsetAt(year, month, day, hour, minute, text);
     return wall - offset * 60_000;
+  }
+
+  private offsetAt(year: number, month: number, day: number, hour: number, minute: number, text: string): number {
+    const local = DateTime.fromObject({ year, month, day, hour, minute }, { zone: this.zone });
+    if (!local.isValid) throw new TimestampError(`impossible timestamp '${clip(text)}' in ${this.zone}`);
+    // luxon moves a wall time inside a DST gap forward; keep the offset it chose.
+    return local.offset;
   }
 }
 
