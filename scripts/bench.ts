@@ -140,6 +140,8 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 if (require.main === module) {
+  // Sections of later issues register themselves.
+  require('./bench-ask');
   main(process.argv.slice(2)).catch((err: Error) => {
     process.stderr.write(`${err.stack ?? err.message}\n`);
     process.exitCode = 1;

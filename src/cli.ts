@@ -7,6 +7,12 @@ import { createEngine, Engine } from './engine';
 import { IngestReport } from './logs/ingest';
 import { StoreUnavailableError } from './logs/log-store';
 import { SourcesConfigError } from './logs/sources';
+import { DirectoryError } from './directory/user-directory';
+import { isValidZone } from './logs/timestamps';
+import { answerJson } from './query/ask';
+import { formatAnswer } from './query/format-answer';
+import { MAX_LIST_LIMIT } from './query/log-query';
+import { EXAMPLES } from './query/parse-question';
 
 /** Output and exit of one CLI run; tests run commands in-process through `runCli`. */
 export interface CliIo {
@@ -18,6 +24,8 @@ export interface CliIo {
 
 /** Exit codes: 0 done, 1 done but some input could not be read, 2 usage or configuration error, 3 store unavailable. */
 export const EXIT = { ok: 0, partial: 1, usage: 2, unavailable: 3 } as const;
+
+class UsageError extends Error {}
 
 class CliExit extends Error {
   constructor(readonly code: number) {
@@ -85,6 +93,47 @@ export function buildProgram(io: CliIo): Command {
     });
 
   program
+    .command('ask')
+    .description('Ask the logs a question in plain words; the answer says how it was understood.')
+    .argument('<question>', 'e.g. "show errors for user 1087 today", "count failed logins by hour yesterday"')
+    .option('--now <iso>', 'the time the question is asked at, ISO 8601 with offset (default: now)')
+    .option('--tz <zone>', 'IANA time zone for today, yesterday and hour buckets (default: SUPPORTBOT_TIME_ZONE or the system zone)')
+    .option('--limit <n>', 'events to list (total still counts all)', '50')
+    .option('--json', 'print {"question","interpretation","query","total","hits","buckets","elasticsearch"}')
+    .addHelpText('after', `
+Examples:
+${EXAMPLES.map((e) => `  supportbot ask '${e}'`).join('\n')}
+
+Exit status: 0 answered, 1 not understood, 2 usage, 3 log store unavailable.`)
+    .action(async (question: string, opts: { now?: string; tz?: string; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIST_LIMIT) throw new UsageError(`--limit must be a whole number from 0 to ${MAX_LIST_LIMIT}`);
+      let now: Date | undefined;
+      if (opts.now !== undefined) {
+        if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(opts.now) || Number.isNaN(Date.parse(opts.now))) {
+          throw new UsageError('--now must be ISO 8601 with an offset, e.g. 2020-06-12T16:30:00+02:00');
+        }
+        now = new Date(opts.now);
+      }
+      if (opts.tz !== undefined && !isValidZone(opts.tz)) throw new UsageError(`--tz: '${opts.tz}' is not an IANA time zone (e.g. Europe/Berlin)`);
+      await withEngine(io, {}, async (engine) => {
+        const options = { timeZone: opts.tz ?? engine.config.timeZone, limit, ...(now ? { now } : {}) };
+        const parsed = await engine.asker.parse(question, options);
+        if (!parsed.ok) {
+          if (opts.json) io.out(JSON.stringify({ question, problems: parsed.problems, examples: parsed.examples }, null, 2));
+          else {
+            io.out(`I could not answer that: ${parsed.problems.join(' ')}`);
+            io.out(`Try for example:\n${parsed.examples.map((e) => `  ${e}`).join('\n')}`);
+          }
+          throw new CliExit(EXIT.partial);
+        }
+        const answer = await engine.asker.run(parsed, options);
+        if (opts.json) io.out(JSON.stringify(answerJson(answer), null, 2));
+        else io.out(formatAnswer(answer, options.timeZone));
+      });
+    });
+
+  program
     .command('start')
     .description('Local mode: the embedded store with the sample data (ingested when the store is empty).')
     .action(async () => {
@@ -111,7 +160,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     if (err instanceof CliExit) return err.code;
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (err instanceof ConfigError || err instanceof SourcesConfigError) {
+    if (err instanceof UsageError) {
+      io.err(`supportbot: ${err.message}`);
+      return EXIT.usage;
+    }
+    if (err instanceof ConfigError || err instanceof SourcesConfigError || err instanceof DirectoryError) {
       io.err(err.message);
       return EXIT.usage;
     }

@@ -5,11 +5,15 @@ import { ingestPaths, IngestReport } from './logs/ingest';
 import { LogStore } from './logs/log-store';
 import { loadSourcesConfig, SourcesConfig } from './logs/sources';
 import { SqliteLogStore } from './logs/sqlite/sqlite-log-store';
+import { loadUserDirectory, UserDirectory } from './directory/user-directory';
+import { Asker } from './query/ask';
 
 export interface Engine {
   readonly config: Readonly<Config>;
   readonly logStore: LogStore;
   readonly sources: SourcesConfig;
+  readonly directory: UserDirectory;
+  readonly asker: Asker;
   ingest(paths: string[]): Promise<IngestReport>;
   close(): Promise<void>;
 }
@@ -17,6 +21,8 @@ export interface Engine {
 export interface EngineOverrides {
   logStore?: LogStore;
   sources?: SourcesConfig;
+  directory?: UserDirectory;
+  clock?: () => number;
 }
 
 /** The log store the configuration asks for: Elasticsearch when `ELASTICSEARCH_URL` is set, else embedded SQLite. */
@@ -31,12 +37,15 @@ export function createLogStore(config: Readonly<Config>): LogStore {
 /** Composition root of the engine: stores, sources, ingest; wired by hand, nothing created on import. */
 export async function createEngine(config: Readonly<Config>, overrides: EngineOverrides = {}): Promise<Engine> {
   const sources = overrides.sources ?? loadSourcesConfig(config.sourcesFile);
+  const directory = overrides.directory ?? loadUserDirectory(config.userDirectory);
   const logStore = overrides.logStore ?? createLogStore(config);
   await logStore.init();
   return {
     config,
     logStore,
     sources,
+    directory,
+    asker: new Asker(logStore, directory, overrides.clock),
     ingest: (paths) => ingestPaths(paths, { store: logStore, sources }),
     close: () => logStore.close(),
   };

@@ -88,3 +88,19 @@ const ID_SEGMENTS = /(?<=\/)(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 export function routeOf(path: string): string {
   return path.replace(ID_SEGMENTS, '{id}');
 }
+
+/** Field order of an event everywhere it is shown (both stores return events in this order). */
+const FIELD_ORDER = [
+  '@timestamp', 'log.level', 'message', 'log.logger', 'event.dataset', 'host.name', 'user.id', 'user.name',
+  'http.request.method', 'url.path', 'http.route', 'http.response.status_code', 'event.duration', 'source.ip',
+  'http.request.id', 'http.request.params', 'params', 'document.id', 'document.type', 'entity.id', 'error.type',
+  'error.message', 'error.stack_trace', 'labels', 'log.file.path', 'log.file.line',
+] as const;
+
+/** The same event with its fields in FIELD_ORDER (absent fields left out). */
+export function orderEvent(event: LogEvent): LogEvent {
+  const source = event as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of FIELD_ORDER) if (source[key] !== undefined) out[key] = source[key];
+  return out as unknown as LogEvent;
+}

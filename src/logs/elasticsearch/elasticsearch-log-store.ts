@@ -1,7 +1,7 @@
 import { Client, errors } from '@elastic/elasticsearch';
 import { readFileSync } from 'node:fs';
 import { bucketKey } from '../histogram';
-import { LogEvent, sourceOf } from '../log-event';
+import { LogEvent, orderEvent, sourceOf } from '../log-event';
 import { Bucket, Hit, LogStore, SearchOptions, SearchResult, StoreUnavailableError, WriteItem, WriteResult } from '../log-store';
 import { InvalidQueryError, LogQuery, MAX_HISTOGRAM_BUCKETS } from '../../query/log-query';
 import { compileSearchBody, IGNORE_ABOVE } from './compile';
@@ -113,15 +113,17 @@ export class ElasticsearchLogStore implements LogStore {
   }
 
   async init(): Promise<void> {
+    // Small requests: an unresponsive node is reported as fast as a slow search would be.
+    const quick = { requestTimeout: this.timeoutMs };
     await this.guard(async () => {
-      await this.client.indices.putIndexTemplate({
-        name: this.index,
-        ...(indexTemplate(this.index, this.options.shards ?? 1, this.options.replicas ?? 0) as object),
-      } as never);
-      const exists = await this.client.indices.exists({ index: this.index });
+      await this.client.indices.putIndexTemplate(
+        { name: this.index, ...(indexTemplate(this.index, this.options.shards ?? 1, this.options.replicas ?? 0) as object) } as never,
+        quick,
+      );
+      const exists = await this.client.indices.exists({ index: this.index }, quick);
       if (!exists) {
         try {
-          await this.client.indices.create({ index: this.index });
+          await this.client.indices.create({ index: this.index }, quick);
         } catch (err) {
           // Another process created it first.
           if (!(err instanceof errors.ResponseError && err.body?.error?.type === 'resource_already_exists_exception')) throw err;
@@ -168,11 +170,11 @@ export class ElasticsearchLogStore implements LogStore {
   }
 
   async refresh(): Promise<void> {
-    await this.guard(() => this.client.indices.refresh({ index: this.index, ignore_unavailable: true }));
+    await this.guard(() => this.client.indices.refresh({ index: this.index, ignore_unavailable: true }, { requestTimeout: this.timeoutMs }));
   }
 
   async size(): Promise<number> {
-    return this.guard(async () => (await this.client.count({ index: this.index, ignore_unavailable: true })).count);
+    return this.guard(async () => (await this.client.count({ index: this.index, ignore_unavailable: true }, { requestTimeout: this.timeoutMs })).count);
   }
 
   async close(): Promise<void> {
@@ -194,7 +196,7 @@ export class ElasticsearchLogStore implements LogStore {
     const total = r.hits.total.value;
     switch (query.shape.kind) {
       case 'list':
-        return { total, hits: r.hits.hits.map((h): Hit => ({ source: sourceOf(h._source), ...h._source })) };
+        return { total, hits: r.hits.hits.map((h): Hit => ({ source: sourceOf(h._source), ...orderEvent(h._source) })) };
       case 'count':
         return { total, hits: [] };
       case 'terms': {

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { terms } from '../analysis';
 import { bucketKey, bucketStart, bucketStarts, offsetSegments } from '../histogram';
 import { parseCidr } from '../ip';
-import { LogEvent, LogLevel, sourceOf } from '../log-event';
+import { LogEvent, LogLevel, orderEvent, sourceOf } from '../log-event';
 import { Bucket, Hit, LogStore, SearchOptions, SearchResult, StoreUnavailableError, WriteItem, WriteResult } from '../log-store';
 import { openDatabase, writeItems } from './sqlite-schema';
 import { WriterThread } from './sqlite-writer-thread';
@@ -72,7 +72,7 @@ export class SqliteLogStore implements LogStore {
     const db = openDatabase(this.options.file);
     // Called only for rows that already matched every other condition: a cheap way to cut a slow query.
     db.function('sb_in_time', { deterministic: false }, () => {
-      if (Date.now() > this.deadline) throw new StoreUnavailableError('query timed out');
+      if (Date.now() >= this.deadline) throw new StoreUnavailableError('query timed out');
       return 1;
     });
     this.db = db;
@@ -224,7 +224,7 @@ function toHit(row: Row): Hit {
   }
   if (row.params) event.params = JSON.parse(row.params as string) as Record<string, string>;
   if (row.labels) event.labels = JSON.parse(row.labels as string) as Record<string, string>;
-  return { source: sourceOf(event), ...event };
+  return { source: sourceOf(event), ...orderEvent(event) };
 }
 
 /** The JSON path of a request parameter; quoting keeps a dot inside a key literal (validated keys hold no quotes). */
