@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, storeEnv } from '../support/cli';
-import { elasticsearchSkipped, esClient, tempDir, uniqueSuffix } from '../support/stores';
+import { deleteIndex, elasticsearchSkipped, tempDir, uniqueSuffix } from '../support/stores';
 import { SAMPLE_LOGS, truthEvents } from '../support/truth';
 
 interface Report {
@@ -23,12 +23,7 @@ for (const kind of kinds) {
 
     after(async () => {
       dir.remove();
-      if (kind === 'elasticsearch') {
-        const client = esClient();
-        await client.indices.delete({ index, ignore_unavailable: true });
-        await client.indices.deleteIndexTemplate({ name: index }).catch(() => undefined);
-        await client.close();
-      }
+      if (kind === 'elasticsearch') await deleteIndex(index);
     });
 
     it('reports 21,780 events and 0 malformed for the sample, then 0 added on a second run', async () => {

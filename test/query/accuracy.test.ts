@@ -6,12 +6,9 @@
 import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
 import { loadUserDirectory } from '../../src/directory/user-directory';
-import { ingestPaths } from '../../src/logs/ingest';
-import { LogStore } from '../../src/logs/log-store';
-import { loadSourcesConfig } from '../../src/logs/sources';
 import { Asker } from '../../src/query/ask';
-import { storeFixtures } from '../support/stores';
-import { SAMPLE_DIRECTORY, SAMPLE_LOGS, truthEvents, truthSource, TruthEvent } from '../support/truth';
+import { sampleStore, storeFixtures } from '../support/stores';
+import { SAMPLE_DIRECTORY, truthEvents, truthSource, TruthEvent } from '../support/truth';
 
 const ZONE = 'Europe/Berlin';
 const NOW = DateTime.fromISO('2020-06-12T16:30:00', { zone: ZONE });
@@ -183,16 +180,14 @@ describe('accuracy: questions over the sample data', () => {
 for (const fixture of storeFixtures()) {
   describe(`accuracy on the ${fixture.name} store`, function () {
     this.timeout(120_000);
-    let store: LogStore;
-    let dispose: () => Promise<void>;
+    const sample = sampleStore(fixture);
     let asker: Asker;
 
     before(async () => {
-      ({ store, dispose } = await fixture.make());
-      await ingestPaths([SAMPLE_LOGS], { store, sources: loadSourcesConfig() });
-      asker = new Asker(store, directory);
+      await sample.before();
+      asker = new Asker(sample.get(), directory);
     });
-    after(async () => dispose());
+    after(() => sample.after());
 
     for (const [question, expect] of CASES) {
       it(question, async () => {

@@ -9,7 +9,7 @@ import { ingestPaths } from '../../src/logs/ingest';
 import { loadSourcesConfig } from '../../src/logs/sources';
 import { Asker } from '../../src/query/ask';
 import { cli, storeEnv } from '../support/cli';
-import { elasticsearchSkipped, esClient, tempDir, uniqueSuffix } from '../support/stores';
+import { deleteIndex, elasticsearchSkipped, tempDir, uniqueSuffix } from '../support/stores';
 import { SAMPLE_DIRECTORY, SAMPLE_LOGS } from '../support/truth';
 
 const NOW = ['--now', '2020-06-12T16:30:00+02:00', '--tz', 'Europe/Berlin'];
@@ -51,12 +51,7 @@ for (const kind of kinds) {
     });
     after(async () => {
       dir.remove();
-      if (kind === 'elasticsearch') {
-        const client = esClient();
-        await client.indices.delete({ index, ignore_unavailable: true });
-        await client.indices.deleteIndexTemplate({ name: index }).catch(() => undefined);
-        await client.close();
-      }
+      if (kind === 'elasticsearch') await deleteIndex(index);
     });
 
     it('prints the documented JSON for the examples of the issue', async () => {
