@@ -13,6 +13,7 @@ import { answerJson } from './query/ask';
 import { formatAnswer } from './query/format-answer';
 import { MAX_LIST_LIMIT } from './query/log-query';
 import { EXAMPLES } from './query/parse-question';
+import { AppPackageError, buildAppPackage } from './manifest/app-package';
 
 /** Output and exit of one CLI run; tests run commands in-process through `runCli`. */
 export interface CliIo {
@@ -131,6 +132,25 @@ Exit status: 0 answered, 1 not understood, 2 usage, 3 log store unavailable.`)
         if (opts.json) io.out(JSON.stringify(answerJson(answer), null, 2));
         else io.out(formatAnswer(answer, options.timeZone));
       });
+    });
+
+  program
+    .command('manifest')
+    .description('Build the Teams app package (manifest.json and icons) from the environment into a zip.')
+    .option('--out <file>', 'where to write the package', 'dist/appPackage.zip')
+    .addHelpText('after', '\nReads MicrosoftAppId and BOT_DOMAIN (required), TEAMS_APP_ID, TAB_BASE_URL, APP_VERSION,\nDEVELOPER_NAME, DEVELOPER_URL, PRIVACY_URL, TERMS_URL (see .env.example). The manifest is checked\nagainst the official Teams schema (v1.29) before the zip is written.')
+    .action(async (opts: { out: string }) => {
+      try {
+        const result = await buildAppPackage({ env: io.env, outFile: resolve(io.cwd, opts.out) });
+        for (const w of result.warnings) io.err(`warning: ${w}`);
+        io.out(`Wrote ${result.file}: upload it in Teams (Apps → Manage your apps → Upload an app).`);
+      } catch (err) {
+        if (err instanceof AppPackageError) {
+          io.err(err.message);
+          throw new CliExit(EXIT.usage);
+        }
+        throw err;
+      }
     });
 
   program

@@ -31,6 +31,30 @@ export interface Config {
   timeZone: string;
   /** Sample logs ingested by `npm start` when the embedded store is empty. */
   sampleLogs: string;
+  /** The Teams bot. */
+  bot: BotConfig;
+  /**
+   * What "now" is. `system`: the real clock. An ISO instant: a clock that starts there and runs
+   * forward (demos and replays of old logs, like the 2020 sample). `SUPPORTBOT_CLOCK`, default system;
+   * local mode on the sample data starts at the sample's last afternoon unless this is set.
+   */
+  clock: { kind: 'system' } | { kind: 'from'; start: string };
+  /** Port of the Teams emulator in local mode. `SUPPORTBOT_PLAYGROUND_PORT`, default 56150. */
+  playgroundPort: number;
+}
+
+export interface BotConfig {
+  /** Microsoft Entra app (bot) id; absent: anonymous local mode (no JWT check, 127.0.0.1 only). */
+  appId?: string;
+  appPassword?: string;
+  appType: 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+  tenantId?: string;
+  /** `PORT`, default 3978. */
+  port: number;
+  /** Interface to listen on: 127.0.0.1 when anonymous, else `HOST` (default 0.0.0.0). */
+  host: string;
+  /** True when no credentials are configured. */
+  anonymous: boolean;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +91,35 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     return n;
   };
 
+  const appId = get('MicrosoftAppId');
+  const appPassword = get('MicrosoftAppPassword');
+  const appTypeText = get('MicrosoftAppType') ?? 'MultiTenant';
+  const tenantId = get('MicrosoftAppTenantId');
+  const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  if (!['MultiTenant', 'SingleTenant', 'UserAssignedMSI'].includes(appTypeText)) {
+    problems.push(`MicrosoftAppType: '${appTypeText}' must be MultiTenant, SingleTenant or UserAssignedMSI`);
+  }
+  const appType = appTypeText as BotConfig['appType'];
+  if (appId !== undefined && !guid.test(appId)) problems.push(`MicrosoftAppId: '${appId}' is not a GUID (the bot's Microsoft Entra app id)`);
+  if (appId === undefined && (appPassword !== undefined || tenantId !== undefined)) {
+    problems.push('MicrosoftAppId: required when MicrosoftAppPassword or MicrosoftAppTenantId is set');
+  }
+  if (appId !== undefined && appType !== 'UserAssignedMSI' && appPassword === undefined) {
+    problems.push(`MicrosoftAppPassword: required with MicrosoftAppId for MicrosoftAppType ${appType}`);
+  }
+  if (appId !== undefined && appType !== 'MultiTenant' && tenantId === undefined) {
+    problems.push(`MicrosoftAppTenantId: required for MicrosoftAppType ${appType}`);
+  }
+  if (tenantId !== undefined && !guid.test(tenantId)) problems.push(`MicrosoftAppTenantId: '${tenantId}' is not a GUID`);
+  const anonymous = appId === undefined;
+  const clockText = get('SUPPORTBOT_CLOCK') ?? 'system';
+  let clock: Config['clock'] = { kind: 'system' };
+  if (clockText !== 'system') {
+    if (Number.isNaN(Date.parse(clockText)) || !/^\d{4}-\d{2}-\d{2}T/.test(clockText)) {
+      problems.push(`SUPPORTBOT_CLOCK: '${clockText}' must be 'system' or an ISO 8601 instant such as 2020-06-12T16:30:00+02:00`);
+    } else clock = { kind: 'from', start: new Date(clockText).toISOString() };
+  }
+
   const config: Config = {
     dataDir: path('SUPPORTBOT_DATA_DIR', resolve(cwd, '.data')),
     sourcesFile: path('SUPPORTBOT_SOURCES', projectPath('config', 'sources.yaml')),
@@ -74,6 +127,18 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     userDirectory: path('USER_DIRECTORY', projectPath('samples', 'contoso', 'directory', 'users.csv')),
     timeZone: get('SUPPORTBOT_TIME_ZONE') ?? systemZone(),
     sampleLogs: projectPath('samples', 'contoso', 'logs'),
+    bot: {
+      appType,
+      port: int('PORT', 3978, 1, 65535),
+      // Without credentials nobody's token is checked: only this machine may talk to the bot.
+      host: anonymous ? '127.0.0.1' : (get('HOST') ?? '0.0.0.0'),
+      anonymous,
+      ...(appId ? { appId } : {}),
+      ...(appPassword ? { appPassword } : {}),
+      ...(tenantId ? { tenantId } : {}),
+    },
+    clock,
+    playgroundPort: int('SUPPORTBOT_PLAYGROUND_PORT', 56150, 1, 65535),
   };
   if (!isValidZone(config.timeZone)) problems.push(`SUPPORTBOT_TIME_ZONE: '${config.timeZone}' is not an IANA time zone`);
   if (!existsSync(config.sourcesFile)) problems.push(`SUPPORTBOT_SOURCES: ${config.sourcesFile} does not exist`);
@@ -108,5 +173,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     }
   }
   if (problems.length) throw new ConfigError(problems);
+  Object.freeze(config.bot);
   return Object.freeze(config);
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Clock, createClock } from './clock';
 import { Config } from './config';
 import { createElasticsearchClient, ElasticsearchLogStore } from './logs/elasticsearch/elasticsearch-log-store';
 import { ingestPaths, IngestReport } from './logs/ingest';
@@ -14,6 +15,7 @@ export interface Engine {
   readonly sources: SourcesConfig;
   readonly directory: UserDirectory;
   readonly asker: Asker;
+  readonly clock: Clock;
   ingest(paths: string[]): Promise<IngestReport>;
   close(): Promise<void>;
 }
@@ -22,7 +24,7 @@ export interface EngineOverrides {
   logStore?: LogStore;
   sources?: SourcesConfig;
   directory?: UserDirectory;
-  clock?: () => number;
+  clock?: Clock;
 }
 
 /** The log store the configuration asks for: Elasticsearch when `ELASTICSEARCH_URL` is set, else embedded SQLite. */
@@ -39,13 +41,15 @@ export async function createEngine(config: Readonly<Config>, overrides: EngineOv
   const sources = overrides.sources ?? loadSourcesConfig(config.sourcesFile);
   const directory = overrides.directory ?? loadUserDirectory(config.userDirectory);
   const logStore = overrides.logStore ?? createLogStore(config);
+  const clock = overrides.clock ?? createClock(config);
   await logStore.init();
   return {
+    clock,
     config,
     logStore,
     sources,
     directory,
-    asker: new Asker(logStore, directory, overrides.clock),
+    asker: new Asker(logStore, directory, clock),
     ingest: (paths) => ingestPaths(paths, { store: logStore, sources }),
     close: () => logStore.close(),
   };
