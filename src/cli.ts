@@ -14,6 +14,12 @@ import { formatAnswer } from './query/format-answer';
 import { MAX_LIST_LIMIT } from './query/log-query';
 import { EXAMPLES } from './query/parse-question';
 import { AppPackageError, buildAppPackage } from './manifest/app-package';
+import { formatProblems, loadRules } from './alerts/rule-loader';
+import { ruleJsonSchemaText } from './alerts/rule-schema';
+import { notificationsJson, replayAlerts } from './alerts/replay';
+import { CardRenderer } from './cards/render-card';
+import { createLogger } from './logger';
+import { subscriptionsOf } from './alerts/subscriptions';
 
 /** Output and exit of one CLI run; tests run commands in-process through `runCli`. */
 export interface CliIo {
@@ -131,6 +137,67 @@ Exit status: 0 answered, 1 not understood, 2 usage, 3 log store unavailable.`)
         const answer = await engine.asker.run(parsed, options);
         if (opts.json) io.out(JSON.stringify(answerJson(answer), null, 2));
         else io.out(formatAnswer(answer, options.timeZone));
+      });
+    });
+
+  const rules = program.command('rules').description('Alert rules: check them, print their JSON Schema.');
+  rules
+    .command('validate')
+    .description('Check every rule file; print file:line:column: problem for each; exit 1 when any is invalid.')
+    .argument('[dir]', 'folder of rule files (default: SUPPORTBOT_RULES or rules/)')
+    .action(async (dir: string | undefined) => {
+      const folder = dir ? resolve(io.cwd, dir) : loadConfig(io.env, io.cwd).alerts.rulesDir;
+      const loaded = loadRules(folder);
+      if (loaded.problems.length) {
+        io.err(formatProblems(loaded.problems));
+        io.err(`${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}; ${loaded.rules.length} rule${loaded.rules.length === 1 ? '' : 's'} valid.`);
+        throw new CliExit(EXIT.partial);
+      }
+      io.out(`${loaded.rules.length} rules valid: ${loaded.rules.map((r) => r.id).join(', ')}`);
+    });
+  rules
+    .command('schema')
+    .description('Print the JSON Schema of rule files (the one in rules/rule.schema.json).')
+    .action(() => io.out(ruleJsonSchemaText().replace(/\n$/, '')));
+
+  const alerts = program.command('alerts').description('Alert engine.');
+  alerts
+    .command('run')
+    .description('Replay a window of the logs through the alert engine with a fixed clock; print what would be sent.')
+    .requiredOption('--from <iso>', 'start of the window (ISO 8601 with offset)')
+    .requiredOption('--to <iso>', 'end of the window (ISO 8601 with offset)')
+    .option('--dry-run', 'record notifications instead of sending them (the only mode: replays never send)', true)
+    .option('--json', 'print {"notifications":[{"rule","recipient":{"userId","aadObjectId","role"},"card","events"}]}')
+    .option('--rules <dir>', 'folder of rule files (default: SUPPORTBOT_RULES or rules/)')
+    .action(async (opts: { from: string; to: string; json?: boolean; rules?: string }) => {
+      const from = Date.parse(opts.from);
+      const to = Date.parse(opts.to);
+      if (!/T/.test(opts.from) || Number.isNaN(from)) throw new UsageError(`--from: '${opts.from}' is not an ISO 8601 instant`);
+      if (!/T/.test(opts.to) || Number.isNaN(to)) throw new UsageError(`--to: '${opts.to}' is not an ISO 8601 instant`);
+      if (to <= from) throw new UsageError('--to must be after --from');
+      await withEngine(io, {}, async (engine) => {
+        const loaded = loadRules(opts.rules ? resolve(io.cwd, opts.rules) : engine.config.alerts.rulesDir);
+        if (loaded.problems.length) io.err(`skipping invalid rules:\n${formatProblems(loaded.problems)}`);
+        const notifications = await replayAlerts({
+          store: engine.logStore,
+          rules: loaded.rules,
+          directory: engine.directory,
+          cards: new CardRenderer(),
+          logger: createLogger({ level: 'warn' }),
+          from,
+          to,
+          timeZone: engine.config.timeZone,
+          subscriptions: subscriptionsOf(engine.config.dataDir),
+        });
+        if (opts.json) {
+          io.out(JSON.stringify(notificationsJson(notifications), null, 2));
+          return;
+        }
+        io.out(`${notifications.length} notification${notifications.length === 1 ? '' : 's'} (dry run, nothing sent)`);
+        for (const n of notifications) {
+          const who = n.recipient.role === 'channel' ? `channel ${n.recipient.conversationId}` : `${n.recipient.role} ${n.recipient.name ?? ''} (user ${n.recipient.userId})`;
+          io.out(`  ${n.ruleId.padEnd(24)} ${who.padEnd(48)} ${n.events[n.events.length - 1] ?? ''}`);
+        }
       });
     });
 

@@ -41,6 +41,22 @@ export interface Config {
   clock: { kind: 'system' } | { kind: 'from'; start: string };
   /** Port of the Teams emulator in local mode. `SUPPORTBOT_PLAYGROUND_PORT`, default 56150. */
   playgroundPort: number;
+  /** Alert rules. */
+  alerts: AlertsConfig;
+}
+
+export interface AlertsConfig {
+  /** Folder of rule files. `SUPPORTBOT_RULES`, default rules/. */
+  rulesDir: string;
+  /** How often rules run. `SUPPORTBOT_ALERT_INTERVAL_MS`, default 5000. */
+  intervalMs: number;
+  /** How far before its checkpoint a rule looks again for late events. `SUPPORTBOT_ALERT_LOOKBACK_MS`, default 120000. */
+  lookbackMs: number;
+  /** Log folders the bot follows (like ingest --follow), comma-separated. `SUPPORTBOT_FOLLOW`, default none. */
+  follow: string[];
+  /** Teams rate limits: messages per second per conversation and per app. Defaults 7 and 50. */
+  perConversationPerSecond: number;
+  perTenantPerSecond: number;
 }
 
 export interface BotConfig {
@@ -139,6 +155,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     },
     clock,
     playgroundPort: int('SUPPORTBOT_PLAYGROUND_PORT', 56150, 1, 65535),
+    alerts: {
+      rulesDir: path('SUPPORTBOT_RULES', projectPath('rules')),
+      intervalMs: int('SUPPORTBOT_ALERT_INTERVAL_MS', 5000, 100, 3_600_000),
+      lookbackMs: int('SUPPORTBOT_ALERT_LOOKBACK_MS', 120_000, 0, 86_400_000),
+      follow: (get('SUPPORTBOT_FOLLOW') ?? '').split(',').map((x) => x.trim()).filter(Boolean).map((x) => (isAbsolute(x) ? x : resolve(cwd, x))),
+      perConversationPerSecond: int('SUPPORTBOT_RATE_PER_CONVERSATION', 7, 1, 1000),
+      perTenantPerSecond: int('SUPPORTBOT_RATE_PER_TENANT', 50, 1, 10_000),
+    },
   };
   if (!isValidZone(config.timeZone)) problems.push(`SUPPORTBOT_TIME_ZONE: '${config.timeZone}' is not an IANA time zone`);
   if (!existsSync(config.sourcesFile)) problems.push(`SUPPORTBOT_SOURCES: ${config.sourcesFile} does not exist`);
@@ -174,5 +198,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   }
   if (problems.length) throw new ConfigError(problems);
   Object.freeze(config.bot);
+  Object.freeze(config.alerts);
   return Object.freeze(config);
 }

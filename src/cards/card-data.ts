@@ -91,3 +91,64 @@ export interface WelcomeCardData {
   canDo: string;
   examples: string[];
 }
+
+/** A label and a value shown side by side (what failed, when, which document). */
+export interface Fact {
+  title: string;
+  value: string;
+}
+
+/** cards/workaround.json: the card the affected user gets (and its updates). */
+export interface WorkaroundCardData {
+  title: string;
+  /** What happened to them, with the specifics filled in. */
+  problem: string;
+  steps: string[];
+  details: Fact[];
+  links: { title: string; url: string }[];
+  /** A banner once something changed (e.g. "Fixed in 2.4.1: …"); empty when nothing did. */
+  status: string;
+  statusStyle: 'good' | 'warning' | 'default';
+  /** Present while feedback is wanted: the data of the "This helped" / "Still not working" buttons. */
+  feedback?: { incidentId: number; ruleId: string };
+  /** Text under the buttons once feedback was given ("Thanks, recorded."). */
+  feedbackGiven: string;
+}
+
+/** cards/incident.json: an incident for supervisors and the support channel, with its actions. */
+export interface IncidentCardData {
+  incidentId: number;
+  ruleId: string;
+  title: string;
+  description: string;
+  /** open, acknowledged, escalated, resolved, snoozed until …; with who and when. */
+  state: string;
+  stateStyle: 'attention' | 'warning' | 'good' | 'accent' | 'default';
+  /** "Acknowledged by Ines Okafor, Fri 12 Jun 13:05": empty while open. */
+  stateBy: string;
+  facts: Fact[];
+  /** For a supervisor: their people among the affected, with what happened to each. */
+  yourPeople: { name: string; what: string }[];
+  supervisorNote: string;
+  affected: { name: string; count: number; lastSeen: string; delivery: string }[];
+  /** "and 12 more users" when the list is cut. */
+  moreAffected: string;
+  /** Whether this copy shows the actions (the card's refresh makes them appear for supervisors and support only). */
+  actions: boolean;
+  /** Acknowledge is offered (not for acknowledged or resolved incidents). */
+  canAcknowledge: boolean;
+  /** The incident is not resolved: escalate, resolve and snooze are offered. */
+  canAct: boolean;
+  /** Aad object ids for which Teams refreshes the card to the version with actions (at most 60). */
+  refreshUserIds: string[];
+  /** Choices for "Escalate to". */
+  escalateTo: { title: string; value: string }[];
+}
+
+/** cards/fixed.json: sent to each affected user when an incident is resolved. */
+export interface FixedCardData {
+  title: string;
+  message: string;
+  /** "Resolved by Ines Okafor, Fri 12 Jun 15:00". */
+  by: string;
+}

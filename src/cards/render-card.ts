@@ -7,10 +7,13 @@ import {
   AnswerCountCardData,
   AnswerListCardData,
   ErrorCardData,
+  FixedCardData,
   HelpCardData,
+  IncidentCardData,
   NoticeCardData,
   NotUnderstoodCardData,
   WelcomeCardData,
+  WorkaroundCardData,
 } from './card-data';
 
 /**
@@ -27,6 +30,9 @@ export interface CardDataByName {
   error: ErrorCardData;
   notice: NoticeCardData;
   welcome: WelcomeCardData;
+  workaround: WorkaroundCardData;
+  incident: IncidentCardData;
+  fixed: FixedCardData;
 }
 
 /** The name of a card template: its file name in cards/ without `.json`. */
@@ -45,6 +51,9 @@ const CARD_NAME_SET: Record<CardName, true> = {
   error: true,
   notice: true,
   welcome: true,
+  workaround: true,
+  incident: true,
+  fixed: true,
 };
 
 /** Every card name in the registry, for start-up checks and tests. */
