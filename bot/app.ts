@@ -11,6 +11,9 @@ import { BotServices } from './conversation';
 import { createMetrics } from './metrics';
 import { createServer } from './server';
 import { SupportBot } from './support-bot';
+import { createAlertRuntime } from './alerts-runtime';
+import { subscribe, subscriptions, unsubscribe } from './commands/subscriptions';
+import { Notifier } from '../src/alerts/notifications';
 
 export interface BotApp {
   readonly services: BotServices;
@@ -29,6 +32,14 @@ export interface BotAppOverrides extends EngineOverrides {
   state?: SqliteStateStore;
   /** Port to listen on instead of the configured one (0: any free port). */
   port?: number;
+  /** Run without the alert engine (chat only). */
+  alerts?: false;
+  /** Where rules without a checkpoint start (default: now). */
+  alertsFrom?: number;
+  /** Replaces the Teams notifier (tests, benchmarks). */
+  notifier?: Notifier;
+  /** Start alerting only when `services.alerts.start()` is called (local mode installs the app first). */
+  deferAlerts?: boolean;
 }
 
 /** Composition root of the bot: every service made here, by hand, and handed to who needs it. */
@@ -47,6 +58,11 @@ export async function createBotApp(config: Readonly<Config>, overrides: BotAppOv
   });
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
+    // A proactive send (continueConversation / createConversation) failed: the notifier decides
+    // what that means (retry, unreachable); nobody is in that conversation waiting for an apology.
+    if (context.activity.type === 'event' && (context.activity.name === 'ContinueConversation' || context.activity.name === 'CreateConversation')) {
+      throw error;
+    }
     // The person sees an apology and a reference; the details stay in our logs.
     const correlationId = randomUUID();
     metrics.turnErrors.inc();
@@ -70,7 +86,19 @@ export async function createBotApp(config: Readonly<Config>, overrides: BotAppOv
     }
   };
 
-  const bot = new SupportBot(services);
+  if (overrides.alerts !== false) {
+    services.alerts = createAlertRuntime({
+      engine,
+      db: state.db,
+      adapter,
+      conversations: state,
+      cards: services.cards,
+      logger,
+      ...(overrides.alertsFrom !== undefined ? { startAt: overrides.alertsFrom } : {}),
+      ...(overrides.notifier ? { notifier: overrides.notifier } : {}),
+    });
+  }
+  const bot = new SupportBot(services, { commands: services.alerts ? [subscribe, unsubscribe, subscriptions] : [] });
   const server = createServer({ adapter, bot, metrics, logger, logStore: engine.logStore });
   let stopped = false;
 
@@ -89,12 +117,14 @@ export async function createBotApp(config: Readonly<Config>, overrides: BotAppOv
             url,
             logStore: engine.logStore.kind,
           });
+          if (!overrides.deferAlerts) services.alerts?.start();
           resolve(url);
         });
       }),
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      await services.alerts?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!overrides.engine) await engine.close();
       if (!overrides.state) state.close();

@@ -1,11 +1,11 @@
 import { TurnContext } from 'botbuilder';
 import { isValidZone } from '../src/logs/timestamps';
 import { Engine } from '../src/engine';
-import { CardName, CardRenderer } from '../src/cards/render-card';
-import { CardDataByName } from '../src/cards/render-card';
+import { CardDataByName, CardName, CardRenderer } from '../src/cards/render-card';
 import { ConversationStore } from '../src/state/state-store';
 import { Logger } from '../src/logger';
 import { Metrics } from './metrics';
+import type { AlertRuntime } from './alerts-runtime';
 import { Sender } from './identity';
 
 /** What every handler of the bot is given: the engine and the bot's own services. */
@@ -15,6 +15,8 @@ export interface BotServices {
   cards: CardRenderer;
   metrics: Metrics;
   logger: Logger;
+  /** Alerting (rules, engine, outbox, dispatcher); absent when the bot runs without it. */
+  alerts?: AlertRuntime;
 }
 
 /** One turn as a handler sees it: who asked, in which zone, how to answer. */

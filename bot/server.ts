@@ -50,7 +50,7 @@ export function createServer(deps: ServerDeps): restify.Server {
   // The app package links to these (PRIVACY_URL and TERMS_URL default to them).
   const page = (title: string, body: string) =>
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`;
-  server.get('/privacy', (_req, res) => {
+  server.get('/privacy', async (_req, res) => {
     res.setHeader('content-type', 'text/html; charset=utf-8');
     res.sendRaw(
       200,
@@ -62,7 +62,7 @@ export function createServer(deps: ServerDeps): restify.Server {
       ),
     );
   });
-  server.get('/terms', (_req, res) => {
+  server.get('/terms', async (_req, res) => {
     res.setHeader('content-type', 'text/html; charset=utf-8');
     res.sendRaw(200, page('Support Bot: terms of use', "<p>Use of the bot is governed by your organisation's IT policies.</p>"));
   });

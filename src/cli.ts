@@ -220,21 +220,6 @@ Exit status: 0 answered, 1 not understood, 2 usage, 3 log store unavailable.`)
       }
     });
 
-  program
-    .command('start')
-    .description('Local mode: the embedded store with the sample data (ingested when the store is empty).')
-    .action(async () => {
-      await withEngine(io, {}, async (engine) => {
-        const size = await engine.logStore.size();
-        if (size > 0) {
-          io.out(`The ${engine.logStore.kind} store already holds ${size} events.`);
-          return;
-        }
-        io.out(`Ingesting the sample data from ${engine.config.sampleLogs} …`);
-        printIngest(io, await engine.ingest([engine.config.sampleLogs]), false);
-      });
-    });
-
   return program;
 }
 
