@@ -55,4 +55,4 @@ export async function benchAsk(ctx: BenchContext): Promise<void> {
   await latency(`Elasticsearch (${ctx.lines.toLocaleString('en-US')} lines)`, await elasticsearch(ctx), end, 'p50 < 150 ms');
 }
 
-addSection('ask', benchAsk);
+addSection('ask', benchAsk, { needsStores: true });

@@ -94,24 +94,31 @@ export async function elasticsearch(ctx: BenchContext): Promise<ElasticsearchLog
   return ctx.elasticsearch;
 }
 
-const SECTIONS: Record<string, (ctx: BenchContext) => Promise<void>> = {
-  ingest: benchIngest,
+interface Section {
+  run: (ctx: BenchContext) => Promise<void>;
+  /** Needs the 1M-line data set in both stores. */
+  needsStores: boolean;
+}
+
+const SECTIONS: Record<string, Section> = {
+  ingest: { run: benchIngest, needsStores: true },
 };
 
 /** Registers a section (later issues add theirs). */
-export function addSection(name: string, run: (ctx: BenchContext) => Promise<void>): void {
-  SECTIONS[name] = run;
+export function addSection(name: string, run: (ctx: BenchContext) => Promise<void>, options: { needsStores?: boolean } = {}): void {
+  SECTIONS[name] = { run, needsStores: options.needsStores ?? false };
 }
 
 export async function main(argv: string[]): Promise<void> {
   const wanted = argv.length ? argv : Object.keys(SECTIONS);
   for (const name of wanted) if (!SECTIONS[name]) throw new Error(`unknown section '${name}' (${Object.keys(SECTIONS).join(', ')})`);
   const lines = Number(process.env.BENCH_LINES ?? 1_000_000);
-  const generated = generateLogs(lines, join(tmpdir(), `supportbot-bench-${lines}`));
+  const needsStores = wanted.some((name) => SECTIONS[name]!.needsStores);
+  const generated = needsStores ? generateLogs(lines, join(tmpdir(), `supportbot-bench-${lines}`)) : { dir: '', lines: 0 };
   const ctx: BenchContext = { lines, logsDir: generated.dir, workDir: mkdtempSync(join(tmpdir(), 'supportbot-bench-')) };
-  process.stdout.write(`supportbot benchmarks: ${fmt(generated.lines)} log lines (the sample scaled by scripts/generate-logs.ts), ${new Date().toISOString()}\n`);
+  process.stdout.write(`supportbot benchmarks${needsStores ? `: ${fmt(generated.lines)} log lines (the sample scaled by scripts/generate-logs.ts)` : ''}, ${new Date().toISOString()}\n`);
   try {
-    if (!wanted.includes('ingest')) {
+    if (needsStores && !wanted.includes('ingest')) {
       // Later sections query the stores: fill them without timing.
       ctx.sqlite = new SqliteLogStore({ file: join(ctx.workDir, 'logs.db') });
       await ctx.sqlite.init();
@@ -120,7 +127,7 @@ export async function main(argv: string[]): Promise<void> {
       await es.init();
       await ingestPaths([ctx.logsDir], { store: es, sources: loadSourcesConfig() });
     }
-    for (const name of wanted) await SECTIONS[name]!(ctx);
+    for (const name of wanted) await SECTIONS[name]!.run(ctx);
   } finally {
     await ctx.sqlite?.close();
     if (ctx.elasticsearch) {
@@ -142,6 +149,8 @@ export async function main(argv: string[]): Promise<void> {
 if (require.main === module) {
   // Sections of later issues register themselves.
   require('./bench-ask');
+  require('./bench-fanout');
+  require('./bench-notify');
   main(process.argv.slice(2)).catch((err: Error) => {
     process.stderr.write(`${err.stack ?? err.message}\n`);
     process.exitCode = 1;
