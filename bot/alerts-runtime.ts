@@ -1,10 +1,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { CloudAdapter } from 'botbuilder';
-import { AlertState } from '../src/alerts/alert-state';
-import { Dispatcher } from '../src/alerts/dispatcher';
-import { AlertEngine } from '../src/alerts/engine';
-import { Outbox } from '../src/alerts/outbox';
+import { Alerting, createAlerting } from '../src/alerts/alerting';
+import { Dispatcher, Sleep } from '../src/alerts/dispatcher';
 import { RateLimiter } from '../src/alerts/rate-limiter';
 import { Rule } from '../src/alerts/rule';
 import { formatProblems, loadRules, RuleProblem } from '../src/alerts/rule-loader';
@@ -15,21 +13,21 @@ import { Follower, OffsetRegistry } from '../src/logs/follow';
 import { Logger } from '../src/logger';
 import { ConversationStore } from '../src/state/state-store';
 import { TeamsNotifier } from './notifier';
+import { UnreachableReporter } from '../src/alerts/unreachable';
 
 /**
  * The alerting side of the bot: rules, the engine that runs them, the outbox and the dispatcher
  * that delivers into Teams, and (when SUPPORTBOT_FOLLOW names log folders) a follower that reads
  * new log lines and wakes the engine at once, so a card goes out within seconds of the line.
  */
-export interface AlertRuntime {
-  state: AlertState;
-  outbox: Outbox;
-  engine: AlertEngine;
+export interface AlertRuntime extends Alerting {
   dispatcher: Dispatcher;
   notifier: Notifier;
   rules(): Rule[];
   /** Problems of rule files skipped at start (the others run). */
   problems: RuleProblem[];
+  /** Tells the support channel about people who could not be reached (runs every 5 s by itself). */
+  reportUnreachable(): number;
   start(): void;
   stop(): Promise<void>;
 }
@@ -45,6 +43,8 @@ export interface AlertRuntimeDeps {
   notifier?: Notifier;
   /** Where a rule without a checkpoint starts (default: now). */
   startAt?: number;
+  /** The dispatcher's wait (tests with a manual clock advance it instead of sleeping). */
+  sleep?: Sleep;
 }
 
 export function createAlertRuntime(deps: AlertRuntimeDeps): AlertRuntime {
@@ -56,27 +56,12 @@ export function createAlertRuntime(deps: AlertRuntimeDeps): AlertRuntime {
     logger.warn('skipping invalid alert rules', { problems: formatProblems(loaded.problems).split('\n') });
   }
   logger.info('alert rules loaded', { rules: loaded.rules.map((r) => `${r.id}${r.enabled ? '' : ' (disabled)'}`) });
-  const state = new AlertState(deps.db);
-  const outbox = new Outbox(deps.db);
-  outbox.recoverInFlight(core.clock());
-  const notifier = deps.notifier ?? new TeamsNotifier(deps.adapter, deps.conversations, { appId: config.bot.appId ?? '', ...(config.bot.tenantId ? { tenantId: config.bot.tenantId } : {}) });
-  const dispatcher = new Dispatcher({
-    outbox,
-    notifier,
-    limiter: new RateLimiter({
-      perConversationPerSecond: config.alerts.perConversationPerSecond,
-      perTenantPerSecond: config.alerts.perTenantPerSecond,
-      clock: core.clock,
-    }),
-    clock: core.clock,
-    logger: logger.child({ component: 'dispatcher' }),
-  });
-  const alertEngine = new AlertEngine({
+  let dispatcher: Dispatcher | undefined;
+  const alerting = createAlerting({
+    db: deps.db,
     store: core.logStore,
     rules: loaded.rules,
     directory: core.directory,
-    state,
-    outbox,
     cards: deps.cards,
     clock: core.clock,
     logger: logger.child({ component: 'alerts' }),
@@ -86,10 +71,27 @@ export function createAlertRuntime(deps: AlertRuntimeDeps): AlertRuntime {
       lookbackMs: config.alerts.lookbackMs,
       ...(deps.startAt !== undefined ? { startAt: deps.startAt } : {}),
     },
-    onEnqueued: () => dispatcher.nudge(),
+    onEnqueued: () => dispatcher?.nudge(),
   });
-
+  const { outbox, engine: alertEngine } = alerting;
+  // One bot owns this state: whatever it was sending when it stopped goes out again now.
+  outbox.recoverInFlight(core.clock(), { ignoreLease: true });
+  const unreachable = new UnreachableReporter(deps.db, { ...alerting, cards: deps.cards, clock: core.clock });
+  const notifier = deps.notifier ?? new TeamsNotifier(deps.adapter, deps.conversations, { appId: config.bot.appId ?? '', ...(config.bot.tenantId ? { tenantId: config.bot.tenantId } : {}) });
+  dispatcher = new Dispatcher({
+    outbox,
+    notifier,
+    limiter: new RateLimiter({
+      perConversationPerSecond: config.alerts.perConversationPerSecond,
+      perTenantPerSecond: config.alerts.perTenantPerSecond,
+      clock: core.clock,
+    }),
+    clock: core.clock,
+    logger: logger.child({ component: 'dispatcher' }),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
   let follower: { stop(): Promise<void> } | undefined;
+  let reporter: NodeJS.Timeout | undefined;
   const startFollower = () => {
     if (!config.alerts.follow.length) return;
     const registry = new OffsetRegistry(join(config.dataDir, 'ingest-offsets.db'));
@@ -122,23 +124,32 @@ export function createAlertRuntime(deps: AlertRuntimeDeps): AlertRuntime {
     logger.info('following logs', { paths: config.alerts.follow });
   };
 
+  const running = dispatcher;
   return {
-    state,
-    outbox,
-    engine: alertEngine,
-    dispatcher,
+    ...alerting,
+    dispatcher: running,
     notifier,
     problems: loaded.problems,
     rules: () => alertEngine.rules,
+    reportUnreachable: () => unreachable.report(),
     start: () => {
       startFollower();
       alertEngine.start();
-      dispatcher.start(1000);
+      running.start(1000);
+      reporter = setInterval(() => {
+        try {
+          if (unreachable.report()) running.nudge();
+        } catch (err) {
+          logger.error('reporting unreachable people failed', { error: err as Error });
+        }
+      }, 5000);
+      reporter.unref();
     },
     stop: async () => {
+      if (reporter) clearInterval(reporter);
       await follower?.stop();
       await alertEngine.stop();
-      await dispatcher.stop();
+      await running.stop();
     },
   };
 }

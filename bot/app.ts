@@ -13,6 +13,11 @@ import { createServer } from './server';
 import { SupportBot } from './support-bot';
 import { createAlertRuntime } from './alerts-runtime';
 import { subscribe, subscriptions, unsubscribe } from './commands/subscriptions';
+import { incident, incidents, resolve, snooze } from './commands/incidents';
+import { ruleFrom, ruleVerbs } from './commands/rule-from';
+import { incidentVerbs } from './incident-actions';
+import { tabRoutes } from './tab/routes';
+import { Person } from '../src/directory/user-directory';
 import { Notifier } from '../src/alerts/notifications';
 
 export interface BotApp {
@@ -40,6 +45,8 @@ export interface BotAppOverrides extends EngineOverrides {
   notifier?: Notifier;
   /** Start alerting only when `services.alerts.start()` is called (local mode installs the app first). */
   deferAlerts?: boolean;
+  /** Local mode: the person the dashboard acts as for requests from this machine (npm start -- --as). */
+  localUser?: Person;
 }
 
 /** Composition root of the bot: every service made here, by hand, and handed to who needs it. */
@@ -98,8 +105,23 @@ export async function createBotApp(config: Readonly<Config>, overrides: BotAppOv
       ...(overrides.notifier ? { notifier: overrides.notifier } : {}),
     });
   }
-  const bot = new SupportBot(services, { commands: services.alerts ? [subscribe, unsubscribe, subscriptions] : [] });
-  const server = createServer({ adapter, bot, metrics, logger, logStore: engine.logStore });
+  const bot = new SupportBot(services, {
+    commands: services.alerts ? [subscribe, unsubscribe, subscriptions, incidents, incident, resolve, snooze, ruleFrom] : [],
+    verbs: services.alerts ? { ...incidentVerbs(), ...ruleVerbs() } : {},
+  });
+  const server = createServer({
+    adapter,
+    bot,
+    metrics,
+    logger,
+    logStore: engine.logStore,
+    routes: tabRoutes({
+      services,
+      localUser: () => overrides.localUser,
+      ...(config.tab.releaseAt ? { releaseAt: new Date(config.tab.releaseAt).toISOString() } : {}),
+      ...(config.tab.botDomain ? { botDomain: config.tab.botDomain } : {}),
+    }),
+  });
   let stopped = false;
 
   return {

@@ -21,6 +21,7 @@ import { roleName } from './conversation';
 
 interface LocalMode {
   clock: string;
+  releaseAt: string;
   timeZone: string;
   alertsFrom: string;
   currentUser: string;
@@ -45,7 +46,11 @@ async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const probe = loadConfig();
   if (!probe.bot.anonymous) {
-    const app = await createBotApp(probe);
+    const from = probe.alerts.from;
+    const app = await createBotApp(probe, {
+      logger: createLogger({ level: probe.logLevel ?? 'info' }),
+      ...(typeof from === 'number' ? { alertsFrom: from } : {}),
+    });
     const url = await app.start();
     say(`Support bot listening on ${url}/api/messages (Teams app ${probe.bot.appId}, ${probe.bot.appType}).`);
     say(`Health: ${url}/healthz   Metrics: ${url}/metrics`);
@@ -55,9 +60,9 @@ async function main(): Promise<void> {
 
   // Local mode: demo settings of the sample fill in what the environment leaves open.
   const demo = JSON.parse(readFileSync(projectPath('samples', 'contoso', 'local-mode.json'), 'utf8')) as LocalMode;
-  const env = { SUPPORTBOT_CLOCK: demo.clock, SUPPORTBOT_TIME_ZONE: demo.timeZone, ...process.env };
+  const env = { SUPPORTBOT_CLOCK: demo.clock, SUPPORTBOT_TIME_ZONE: demo.timeZone, SUPPORTBOT_RELEASE_AT: demo.releaseAt, ...process.env };
   const config = loadConfig(env);
-  const logger = createLogger({ level: (process.env.SUPPORTBOT_LOG_LEVEL as 'info' | 'warn' | undefined) ?? 'warn' });
+  const logger = createLogger({ level: config.logLevel ?? 'warn' });
   const engine = await createEngine(config);
   if ((await engine.logStore.size()) === 0) {
     say(`Ingesting the sample logs (${config.sampleLogs}) into the ${engine.logStore.kind} store …`);
@@ -74,7 +79,10 @@ async function main(): Promise<void> {
     if (usual) others.unshift(usual);
   }
 
-  const app = await createBotApp(config, { engine, logger, alertsFrom: Date.parse(demo.alertsFrom), deferAlerts: true });
+  // Where rules start on the first run: the sample week (a demo of what they find), unless configured.
+  const from = config.alerts.from ?? Date.parse(demo.alertsFrom);
+  const alertsFrom = from === 'now' ? engine.clock() : from;
+  const app = await createBotApp(config, { engine, logger, alertsFrom, deferAlerts: true, localUser: me });
   const botUrl = await app.start();
   const playgroundDir = join(config.dataDir, 'playground');
   const configFile = join(playgroundDir, '.m365agentsplayground.yml');
@@ -96,6 +104,7 @@ async function main(): Promise<void> {
     configFile,
     port: config.playgroundPort,
     logFile: join(playgroundDir, 'playground.log'),
+    timeZone: config.timeZone,
   });
   // Install the app in the personal chat and the team, so proactive cards have somewhere to go,
   // and make the team's General channel the support channel (every rule's notices).
@@ -114,6 +123,7 @@ async function main(): Promise<void> {
   say(`Clock: the sample's last afternoon (${config.clock.kind === 'from' ? config.clock.start : 'system'}); set SUPPORTBOT_CLOCK=system for the real time.`);
   say('');
   say(`  Open ${playground.url} in a browser: the Teams emulator, connected to the bot.`);
+  say(`  Dashboard (the Teams tab, as ${me.displayName}): ${botUrl}/tab/`);
   say('');
   say(`You are ${me.displayName} (user ${me.userId}, ${roleName(me.role)}). Try: show errors for user 1087 today · errors per hour today · help`);
   say(`Be someone else: npm start -- --as 1087 (Paul Rossi, user) · --as 1345 (Ines Okafor, supervisor of 1087) · --as 1011 (Xenia Dubois, support)`);

@@ -1,4 +1,4 @@
-import { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
+import { Activity, CloudAdapter, ConversationReference, TeamsInfo, TurnContext } from 'botbuilder';
 import { Delivery, Notification, Notifier } from '../src/alerts/notifications';
 import { ConversationStore } from '../src/state/state-store';
 
@@ -58,6 +58,8 @@ export function deliveryOfError(err: unknown): Delivery {
  */
 export class TeamsNotifier implements Notifier {
   readonly name = 'teams';
+  /** Entra object id → Teams user id, learned from the rosters of teams and group chats. */
+  private readonly memberIds = new Map<string, string>();
 
   constructor(
     private readonly adapter: CloudAdapter,
@@ -68,6 +70,9 @@ export class TeamsNotifier implements Notifier {
   async deliver(n: Notification): Promise<Delivery> {
     const activity: Partial<Activity> = { type: 'message', attachments: [{ contentType: ADAPTIVE, content: n.card }] };
     const r = n.recipient;
+    if (r.updateActivityId && r.conversationId) {
+      return this.update({ conversationId: r.conversationId, activityId: r.updateActivityId, card: n.card });
+    }
     try {
       if (r.role === 'channel') {
         const record = r.conversationId ? this.conversations.conversation(r.conversationId) : undefined;
@@ -116,6 +121,8 @@ export class TeamsNotifier implements Notifier {
       return { outcome: 'unreachable', reason: 'the app is not installed for this person and no tenant is known to create a chat in' };
     }
     const bot = (any?.reference.bot as { id: string; name?: string } | undefined) ?? { id: this.options.appId };
+    // Teams accepts the Entra object id as the member; a roster id is used when the bot knows one.
+    const memberId = (await this.memberIdOf(aadObjectId)) ?? aadObjectId;
     let conversationId = '';
     let activityId: string | undefined;
     await this.adapter.createConversationAsync(
@@ -123,7 +130,7 @@ export class TeamsNotifier implements Notifier {
       'msteams',
       serviceUrl,
       '',
-      { isGroup: false, bot: { id: bot.id, name: bot.name ?? '' }, members: [{ id: aadObjectId, name: '' }], tenantId, channelData: { tenant: { id: tenantId } } } as never,
+      { isGroup: false, bot: { id: bot.id, name: bot.name ?? '' }, members: [{ id: memberId, name: '' }], tenantId, channelData: { tenant: { id: tenantId } } } as never,
       async (context: TurnContext) => {
         conversationId = context.activity.conversation.id;
         activityId = (await context.sendActivity(activity))?.id;
@@ -139,5 +146,27 @@ export class TeamsNotifier implements Notifier {
       },
     );
     return { outcome: 'sent', conversationId, ...(activityId ? { activityId } : {}) };
+  }
+
+  /** The person's Teams user id, looked up in the rosters of the teams and group chats the bot is in. */
+  private async memberIdOf(aadObjectId: string): Promise<string | undefined> {
+    const key = aadObjectId.toLowerCase();
+    if (this.memberIds.has(key)) return this.memberIds.get(key);
+    for (const record of this.conversations.conversations().filter((c) => c.kind !== 'personal')) {
+      try {
+        await this.adapter.continueConversationAsync(this.options.appId, record.reference as Partial<ConversationReference>, async (context: TurnContext) => {
+          let token: string | undefined;
+          do {
+            const page = await TeamsInfo.getPagedMembers(context, 500, token);
+            for (const m of page.members) if (m.aadObjectId) this.memberIds.set(m.aadObjectId.toLowerCase(), m.id);
+            token = page.continuationToken;
+          } while (token);
+        });
+      } catch {
+        // A roster the bot cannot read (removed from the team): try the next.
+      }
+      if (this.memberIds.has(key)) return this.memberIds.get(key);
+    }
+    return undefined;
   }
 }

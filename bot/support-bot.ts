@@ -127,7 +127,8 @@ export class SupportBot extends TeamsActivityHandler {
     this.services.metrics.activities.inc({ type: 'message' });
     this.remember(context);
     const turn = await this.turn(context);
-    const text = TurnContext.removeRecipientMention(context.activity)?.trim() ?? context.activity.text?.trim() ?? '';
+    // Mentions of the bot (with or without a mention entity) are not part of the question.
+    const text = (TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ').trim();
     if (!text) {
       // A card submit or an empty message: nothing to answer but the help.
       await help.run(turn, '');

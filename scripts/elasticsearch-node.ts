@@ -34,6 +34,9 @@ export interface RunningNode {
   resume(): void;
   /** Stops it and starts it again on the same port and data (for outage tests). */
   restart(): Promise<void>;
+  /** Stops the process but keeps its data (an outage); `boot()` starts it again on the same port. */
+  halt(): Promise<void>;
+  boot(): Promise<void>;
 }
 
 function isRoot(): boolean {
@@ -268,6 +271,8 @@ export async function startElasticsearch(log: (s: string) => void = () => {}): P
       await kill();
       await launch();
     },
+    halt: kill,
+    boot: launch,
     stop: async () => {
       await kill();
       rmSync(work, { recursive: true, force: true });

@@ -43,6 +43,15 @@ export interface Config {
   playgroundPort: number;
   /** Alert rules. */
   alerts: AlertsConfig;
+  /** The bot's JSON log level on stderr. `SUPPORTBOT_LOG_LEVEL`, default info (local mode: warn). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** The dashboard tab. */
+  tab: {
+    /** A release to mark on the trend chart (epoch ms). `SUPPORTBOT_RELEASE_AT`, ISO 8601. */
+    releaseAt?: number;
+    /** Host name Teams reaches the bot at (v1 SSO tokens name it in their audience). `BOT_DOMAIN`. */
+    botDomain?: string;
+  };
 }
 
 export interface AlertsConfig {
@@ -54,6 +63,8 @@ export interface AlertsConfig {
   lookbackMs: number;
   /** Log folders the bot follows (like ingest --follow), comma-separated. `SUPPORTBOT_FOLLOW`, default none. */
   follow: string[];
+  /** Where rules start on their first run (epoch ms), `SUPPORTBOT_ALERTS_FROM` (ISO or now); unset: now (local mode: the sample week). */
+  from?: number | 'now';
   /** Teams rate limits: messages per second per conversation and per app. Defaults 7 and 50. */
   perConversationPerSecond: number;
   perTenantPerSecond: number;
@@ -136,6 +147,24 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     } else clock = { kind: 'from', start: new Date(clockText).toISOString() };
   }
 
+  const fromText = get('SUPPORTBOT_ALERTS_FROM');
+  let alertsFrom: number | 'now' | undefined;
+  if (fromText === 'now') alertsFrom = 'now';
+  else if (fromText !== undefined) {
+    alertsFrom = Date.parse(fromText);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(fromText) || Number.isNaN(alertsFrom)) {
+      problems.push(`SUPPORTBOT_ALERTS_FROM: '${fromText}' must be 'now' or an ISO 8601 instant`);
+      alertsFrom = undefined;
+    }
+  }
+  const releaseText = get('SUPPORTBOT_RELEASE_AT');
+  const releaseAt = releaseText === undefined ? undefined : Date.parse(releaseText);
+  if (releaseText !== undefined && (Number.isNaN(releaseAt) || !/^\d{4}-\d{2}-\d{2}T/.test(releaseText))) problems.push(`SUPPORTBOT_RELEASE_AT: '${releaseText}' is not an ISO 8601 instant`);
+  const botDomain = get('BOT_DOMAIN');
+  if (botDomain !== undefined && !/^[a-z0-9.-]+$/i.test(botDomain)) problems.push(`BOT_DOMAIN: '${botDomain}' must be a host name (no scheme, port or path)`);
+  const logLevel = get('SUPPORTBOT_LOG_LEVEL');
+  if (logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(logLevel)) problems.push(`SUPPORTBOT_LOG_LEVEL: '${logLevel}' must be debug, info, warn or error`);
+
   const config: Config = {
     dataDir: path('SUPPORTBOT_DATA_DIR', resolve(cwd, '.data')),
     sourcesFile: path('SUPPORTBOT_SOURCES', projectPath('config', 'sources.yaml')),
@@ -162,6 +191,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
       follow: (get('SUPPORTBOT_FOLLOW') ?? '').split(',').map((x) => x.trim()).filter(Boolean).map((x) => (isAbsolute(x) ? x : resolve(cwd, x))),
       perConversationPerSecond: int('SUPPORTBOT_RATE_PER_CONVERSATION', 7, 1, 1000),
       perTenantPerSecond: int('SUPPORTBOT_RATE_PER_TENANT', 50, 1, 10_000),
+      ...(alertsFrom !== undefined ? { from: alertsFrom } : {}),
+    },
+    ...(logLevel ? { logLevel: logLevel as Config['logLevel'] } : {}),
+    tab: {
+      ...(releaseAt !== undefined && !Number.isNaN(releaseAt) ? { releaseAt } : {}),
+      ...(botDomain ? { botDomain: botDomain.toLowerCase() } : {}),
     },
   };
   if (!isValidZone(config.timeZone)) problems.push(`SUPPORTBOT_TIME_ZONE: '${config.timeZone}' is not an IANA time zone`);
@@ -199,5 +234,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
   if (problems.length) throw new ConfigError(problems);
   Object.freeze(config.bot);
   Object.freeze(config.alerts);
+  Object.freeze(config.tab);
   return Object.freeze(config);
 }

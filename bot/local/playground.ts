@@ -198,6 +198,8 @@ export interface StartPlaygroundOptions {
   cwd?: string;
   /** How long to wait for the emulator to answer, in milliseconds. Defaults to 30 000. */
   startTimeoutMs?: number;
+  /** The mock users' time zone (IANA); the emulator sends its process zone with every activity. Defaults to this machine's. */
+  timeZone?: string;
 }
 
 /** A running emulator. */
@@ -245,6 +247,8 @@ export async function startPlayground(options: StartPlaygroundOptions): Promise<
       APPLICATIONINSIGHTS_CONFIGURATION_CONTENT: '{"disableAppInsights":true,"disableStatsbeat":true,"enableAutoCollectHeartbeat":false}',
       M365_AGENTS_PLAYGROUND_CONFIG_PATH: configFile,
       M365_AGENTS_PLAYGROUND_LOGFILE: logFile,
+      // The emulator tells the bot its own zone as the user's (activity.localTimezone).
+      ...(options.timeZone ? { TZ: options.timeZone } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so stop() also ends anything it spawns.

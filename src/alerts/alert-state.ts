@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS incident_users (
   first_seen INTEGER NOT NULL,
   last_seen INTEGER NOT NULL,
   events INTEGER NOT NULL,
+  summary TEXT,
   PRIMARY KEY (incident_id, user_id)
 );
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -78,6 +79,15 @@ export interface IncidentRow {
   snoozedUntil?: number;
   updatedAt: number;
   version: number;
+}
+
+export interface IncidentUser {
+  userId: string;
+  firstSeen: number;
+  lastSeen: number;
+  events: number;
+  /** What happened to them first, e.g. "PUT /api/documents/11213 refused at Fri 12 Jun 12:57 (document 11213)". */
+  summary: string;
 }
 
 export interface KeyRecord {
@@ -169,30 +179,46 @@ export class AlertState {
     return this.incident(id)!;
   }
 
-  /** Adds matching events of a user to an incident; returns true when the user is new to it. */
-  addToIncident(incidentId: number, userId: string, events: { ts: number }[], now: number): boolean {
+  /**
+   * Adds matching events of a user to an incident; returns true when the user is new to it.
+   * `summary` (what happened to them first, for the cards) is kept from the first time.
+   */
+  addToIncident(incidentId: number, userId: string, events: { ts: number }[], now: number, summary?: string): boolean {
     const first = Math.min(...events.map((e) => e.ts));
     const last = Math.max(...events.map((e) => e.ts));
     const existing = this.db.prepare('SELECT 1 FROM incident_users WHERE incident_id = ? AND user_id = ?').get(incidentId, userId);
     this.db
       .prepare(
-        `INSERT INTO incident_users VALUES (?, ?, ?, ?, ?) ON CONFLICT(incident_id, user_id) DO UPDATE SET
+        `INSERT INTO incident_users VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(incident_id, user_id) DO UPDATE SET
            first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), events = events + excluded.events`,
       )
-      .run(incidentId, userId, first, last, events.length);
+      .run(incidentId, userId, first, last, events.length, summary ?? null);
     this.db
       .prepare('UPDATE incidents SET first_seen = min(first_seen, ?), last_seen = max(last_seen, ?), events = events + ?, updated_at = ? WHERE id = ?')
       .run(first, last, events.length, now, incidentId);
     return !existing;
   }
 
-  incidentUsers(incidentId: number): { userId: string; firstSeen: number; lastSeen: number; events: number }[] {
+  incidentUsers(incidentId: number): IncidentUser[] {
     return (this.db.prepare('SELECT * FROM incident_users WHERE incident_id = ? ORDER BY first_seen').all(incidentId) as Row[]).map((r) => ({
       userId: r.user_id as string,
       firstSeen: r.first_seen as number,
       lastSeen: r.last_seen as number,
       events: r.events as number,
+      summary: (r.summary as string | null) ?? '',
     }));
+  }
+
+  /** Forgets when the rule last told each key (after a resolution, a recurrence is news again). */
+  clearNotified(ruleId: string): void {
+    this.db.prepare('UPDATE alert_keys SET last_notified = NULL WHERE rule_id = ?').run(ruleId);
+    this.db.prepare('DELETE FROM alert_keys WHERE rule_id = ? AND state IS NULL').run(ruleId);
+  }
+
+  /** The rule's most recent incident, whatever its state. */
+  latestIncident(ruleId: string): IncidentRow | undefined {
+    const row = this.db.prepare('SELECT * FROM incidents WHERE rule_id = ? ORDER BY id DESC LIMIT 1').get(ruleId) as Row | undefined;
+    return row ? toIncident(row) : undefined;
   }
 
   subscribe(conversationId: string, ruleId: string, by: string | undefined, now: number): boolean {

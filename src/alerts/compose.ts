@@ -3,7 +3,7 @@ import { IncidentCardData, WorkaroundCardData } from '../cards/card-data';
 import { Person, UserDirectory } from '../directory/user-directory';
 import { LogEvent } from '../logs/log-event';
 import { redactEvent } from '../logs/redact';
-import { IncidentRow } from './alert-state';
+import { IncidentRow, IncidentUser } from './alert-state';
 import { Rule } from './rule';
 
 /**
@@ -27,6 +27,15 @@ export function formatTime(ts: number, zone: string, withZone = false): string {
 
 function label(person: Person | undefined, userId: string): string {
   return person ? `${person.displayName} (${userId})` : `user ${userId}`;
+}
+
+/** One line on what happened to a user first: "PUT /api/documents/11213 (403) at Fri 12 Jun 12:57, document 11213". */
+export function eventSummary(event: LogEvent, zone: string): string {
+  const e = redactEvent(event);
+  const what = [e['http.request.method'], e['url.path']].filter(Boolean).join(' ') || e.message;
+  const status = e['http.response.status_code'] ? ` (${e['http.response.status_code']})` : '';
+  const where = e['document.id'] ? `, document ${e['document.id']}` : e['entity.id'] ? `, entity ${e['entity.id']}` : '';
+  return `${what}${status} at ${formatTime(Date.parse(e['@timestamp']), zone)}${where}`;
 }
 
 /** The specifics of an event, as facts on a card. */
@@ -62,15 +71,19 @@ export function workaroundCardData(rule: Rule, event: LogEvent, count: number, z
 export interface IncidentView {
   rule: Rule;
   incident: IncidentRow;
-  users: { userId: string; firstSeen: number; lastSeen: number; events: number }[];
+  users: IncidentUser[];
   /** How each affected user's workaround went: "workaround sent", "not reachable: …". */
   delivery: Map<string, string>;
   directory: UserDirectory;
   zone: string;
   /** Who changed the state last, and when (from the audit trail). */
   stateBy?: { name: string; at: number; note?: string };
-  /** For a supervisor's copy: their people among the affected, with the event that hit each. */
-  yourPeople?: { userId: string; event: LogEvent }[];
+  /** For a supervisor's copy: their people among the affected. */
+  yourPeople?: IncidentUser[];
+  /** "2 helped, 1 still not working". */
+  feedback?: string;
+  /** The history, shown by `incident <id>`. */
+  audit?: { at: string; who: string; what: string }[];
   /** Show the actions on this copy. */
   actions: boolean;
   refreshUserIds: string[];
@@ -101,12 +114,9 @@ export function incidentCardData(v: IncidentView): IncidentCardData {
       { title: 'Events', value: String(incident.events) },
       { title: 'First seen', value: formatTime(incident.firstSeen, zone, true) },
       { title: 'Last seen', value: formatTime(incident.lastSeen, zone, true) },
+      ...(v.feedback ? [{ title: 'Feedback', value: v.feedback }] : []),
     ],
-    yourPeople: (v.yourPeople ?? []).map((p) => {
-      const e = redactEvent(p.event);
-      const what = [e['http.request.method'], e['url.path']].filter(Boolean).join(' ') || e.message;
-      return { name: label(v.directory.byUserId(p.userId), p.userId), what: `${what} failed at ${formatTime(Date.parse(e['@timestamp']), zone)}${e['document.id'] ? ` (document ${e['document.id']})` : ''}` };
-    }),
+    yourPeople: (v.yourPeople ?? []).map((p) => ({ name: label(v.directory.byUserId(p.userId), p.userId), what: p.summary || `${p.events} events` })),
     supervisorNote: v.yourPeople?.length ? (rule.card.supervisorNote ?? '') : '',
     affected: users.slice(0, MAX_AFFECTED_ROWS).map((u) => ({
       name: label(v.directory.byUserId(u.userId), u.userId),
@@ -120,5 +130,6 @@ export function incidentCardData(v: IncidentView): IncidentCardData {
     canAct: incident.state !== 'resolved',
     refreshUserIds: v.refreshUserIds.slice(0, 60),
     escalateTo: v.escalateTo,
+    audit: v.audit ?? [],
   };
 }

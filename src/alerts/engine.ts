@@ -1,21 +1,17 @@
 import { CardRenderer } from '../cards/render-card';
 import { Clock } from '../clock';
-import { Person, UserDirectory } from '../directory/user-directory';
+import { UserDirectory } from '../directory/user-directory';
 import { LogEvent } from '../logs/log-event';
 import { LogStore, StoreUnavailableError, Hit } from '../logs/log-store';
 import { Logger } from '../logger';
 import { LogQuery, SortKey } from '../query/log-query';
 import { AlertState, ALL_RULES, IncidentRow, KeyRecord } from './alert-state';
-import { incidentCardData, workaroundCardData, formatTime } from './compose';
-import { Notification, Recipient } from './notifications';
+import { eventSummary, workaroundCardData, formatTime } from './compose';
+import { Notification, NotificationSink, Recipient } from './notifications';
+import { IncidentStore } from './incidents';
+import { IncidentCards } from './incident-cards';
 import { Rule } from './rule';
 import { KeyState, Match, RULE_TYPES, RuleEvent } from './rule-types';
-
-/** Where the engine puts what it decided to send (the durable outbox). */
-export interface NotificationSink {
-  /** Adds notifications; an idempotency key already present is ignored. Returns how many were new. */
-  enqueue(notifications: Notification[]): number;
-}
 
 export interface AlertEngineOptions {
   /** How often every rule runs. Default 5 s. */
@@ -53,6 +49,8 @@ export interface AlertEngineDeps {
   directory: UserDirectory;
   state: AlertState;
   outbox: NotificationSink;
+  incidents: IncidentStore;
+  incidentCards: IncidentCards;
   cards: CardRenderer;
   clock: Clock;
   logger: Logger;
@@ -143,7 +141,7 @@ export class AlertEngine {
         }
         record.lastNotified = match.trigger.ts;
         keys.set(match.key, record);
-        incident ??= state.openIncident(rule.id) ?? state.openNewIncident(rule.id, match.events[0]!.ts, now);
+        incident ??= this.incidentFor(rule, match, now, notifications);
         notifications.push(...this.notify(rule, match, incident, byKey, now));
       }
       for (const [k, r] of keys) {
@@ -158,6 +156,8 @@ export class AlertEngine {
       state.markSeen(rule.id, fresh.map((h) => ({ source: h.source, ts: Date.parse(h['@timestamp']) })), from);
       state.setCheckpoint(rule.id, now, now);
       if (notifications.length) this.deps.outbox.enqueue(notifications);
+      // Copies already sent show the new counts and users.
+      if (incident) this.deps.incidentCards.sync(incident.id);
     });
     if (notifications.length) this.deps.onEnqueued?.();
     return { ruleId: rule.id, events: events.length, matches: result.matches.length, notifications: notifications.length, suppressed };
@@ -182,80 +182,84 @@ export class AlertEngine {
     }
   }
 
+  /**
+   * The incident a match belongs to: the rule's unresolved one; the last resolved one, reopened, if
+   * the problem is back (support is told); or a new one.
+   */
+  private incidentFor(rule: Rule, match: Match, now: number, notifications: Notification[]): IncidentRow {
+    const { state, incidents } = this.deps;
+    const open = state.openIncident(rule.id);
+    if (open) return open;
+    const latest = state.latestIncident(rule.id);
+    if (latest && latest.state === 'resolved') {
+      const reopened = incidents.reopen(latest.id, `${rule.key} ${match.key} hit the problem again`);
+      const who = rule.key === 'user.id' ? `user ${match.key}` : `${rule.key} ${match.key}`;
+      const card = this.deps.cards.render('notice', {
+        title: `Incident ${latest.id} reopened: ${rule.id}`,
+        text: `It was resolved, but ${who} has hit the problem again (${formatTime(match.trigger.ts, this.deps.options.timeZone, true)}). The incident is open again.`,
+        style: 'attention',
+      }) as unknown as Record<string, unknown>;
+      for (const conversationId of this.deps.incidentCards.supportChannels()) {
+        notifications.push({
+          idempotencyKey: `reopened:${latest.id}:${match.trigger.source}:${conversationId}`,
+          ruleId: rule.id,
+          incidentId: latest.id,
+          recipient: { role: 'channel', conversationId },
+          card,
+          events: [match.trigger.source],
+          createdAt: now,
+        });
+      }
+      return reopened;
+    }
+    const created = state.openNewIncident(rule.id, match.events[0]!.ts, now);
+    incidents.record(created.id, undefined, 'opened');
+    return created;
+  }
+
   /** The notifications one match gives: the affected user, their supervisor, subscribed channels. */
   private notify(rule: Rule, match: Match, incident: IncidentRow, bySource: Map<string, Hit>, now: number): Notification[] {
-    const { state, directory, cards, options } = this.deps;
+    const { state, directory, cards, options, incidents, incidentCards } = this.deps;
     const zone = options.timeZone;
     const trigger = bySource.get(match.trigger.source) ?? (bySource.get(match.events[0]!.source) as LogEvent);
     const events = match.events.map((e) => e.source);
     const out: Notification[] = [];
     const userId = rule.key === 'user.id' ? match.key : undefined;
     const person = userId ? directory.byUserId(userId) : undefined;
-    const newToIncident = userId ? state.addToIncident(incident.id, userId, match.events, now) : false;
+    const newToIncident = userId ? state.addToIncident(incident.id, userId, match.events, now, eventSummary(trigger, zone)) : false;
     const base = { ruleId: rule.id, incidentId: incident.id, events, createdAt: now };
 
     if (rule.recipients.affected && userId) {
       const recipient: Recipient = { role: 'affected', userId, ...(person ? { aadObjectId: person.aadObjectId, name: person.displayName } : {}) };
+      const data = workaroundCardData(rule, trigger, match.events.length, zone, incident.id);
+      if (data.feedback) data.feedback = { ...data.feedback, sig: incidents.sign(incident.id, `feedback:${userId}`) };
       out.push({
         ...base,
         idempotencyKey: `workaround:${rule.id}:${userId}:${match.trigger.source}`,
         recipient,
-        card: cards.render('workaround', workaroundCardData(rule, trigger, match.events.length, zone, incident.id)) as unknown as Record<string, unknown>,
+        card: cards.render('workaround', data) as unknown as Record<string, unknown>,
       });
     }
-    if (!newToIncident) return out;
-    const users = state.incidentUsers(incident.id);
-    const view = (actions: boolean, yourPeople?: { userId: string; event: LogEvent }[]) =>
-      cards.render(
-        'incident',
-        incidentCardData({
-          rule,
-          incident: state.incident(incident.id)!,
-          users,
-          delivery: new Map(),
-          directory,
-          zone,
-          actions,
-          refreshUserIds: this.staffIds(person),
-          escalateTo: this.escalationChoices(),
-          ...(yourPeople ? { yourPeople } : {}),
-        }),
-      ) as unknown as Record<string, unknown>;
+    // Acknowledged or snoozed: supervisors and channels are not told again (their copies update).
+    if (!newToIncident || incidents.quiet(incident, now)) return out;
+    const current = state.incident(incident.id)!;
     const supervisor = userId ? directory.supervisorOf(userId) : undefined;
     if (rule.recipients.supervisor && supervisor && userId) {
-      out.push({
-        ...base,
-        idempotencyKey: `incident:${incident.id}:supervisor:${supervisor.userId}:${userId}`,
-        recipient: { role: 'supervisor', userId: supervisor.userId, aadObjectId: supervisor.aadObjectId, name: supervisor.displayName },
-        card: view(true, [{ userId, event: trigger }]),
-      });
+      const n = incidentCards.notification(
+        current,
+        { role: 'supervisor', userId: supervisor.userId, aadObjectId: supervisor.aadObjectId, name: supervisor.displayName },
+        `incident:${incident.id}:supervisor:${supervisor.userId}:${userId}`,
+        events,
+      );
+      if (n) out.push(n);
     }
-    // Channels hear about each newly affected user while nobody has acknowledged the incident.
     if (rule.recipients.channel && incident.state === 'open') {
-      for (const conversationId of state.subscribers(rule.id)) {
-        out.push({
-          ...base,
-          idempotencyKey: `incident:${incident.id}:channel:${conversationId}:${userId ?? match.key}`,
-          recipient: { role: 'channel', conversationId },
-          card: view(false),
-        });
+      for (const conversationId of incidentCards.channels(rule.id)) {
+        const n = incidentCards.notification(current, { role: 'channel', conversationId }, `incident:${incident.id}:channel:${conversationId}:${userId ?? match.key}`, events);
+        if (n) out.push(n);
       }
     }
     return out;
-  }
-
-  /** Supervisors and support staff see the actions when Teams refreshes the card (at most 60). */
-  private staffIds(affected: Person | undefined): string[] {
-    const ids: string[] = [];
-    const supervisor = affected?.supervisorId ? this.deps.directory.byUserId(affected.supervisorId) : undefined;
-    if (supervisor?.aadObjectId) ids.push(supervisor.aadObjectId);
-    for (const p of this.deps.directory.people) if (p.role === 'support' && p.aadObjectId) ids.push(p.aadObjectId);
-    return [...new Set(ids)].slice(0, 60);
-  }
-
-  private escalationChoices(): { title: string; value: string }[] {
-    const support = this.deps.directory.people.filter((p) => p.role === 'support').slice(0, 10);
-    return [{ title: 'The support channel', value: 'channel' }, ...support.map((p) => ({ title: `${p.displayName} (support)`, value: `person:${p.userId}` }))];
   }
 
   /** Tells the support channel once when alerting is delayed, and once when it has caught up. */

@@ -3,7 +3,8 @@
  * Notifier delivers them. Each has an idempotency key, so a restart or a replay never creates the
  * same notification twice.
  */
-export type RecipientRole = 'affected' | 'supervisor' | 'channel';
+/** affected: the user hit; supervisor: their supervisor; channel: a subscribed conversation; escalation: a person an incident was escalated to. */
+export type RecipientRole = 'affected' | 'supervisor' | 'channel' | 'escalation';
 
 export interface Recipient {
   role: RecipientRole;
@@ -14,6 +15,8 @@ export interface Recipient {
   name?: string;
   /** For a channel or group chat: its conversation id (a stored conversation reference). */
   conversationId?: string;
+  /** Replace this earlier message (in `conversationId`) instead of sending a new one: cards stay true. */
+  updateActivityId?: string;
 }
 
 export interface Notification {
@@ -56,4 +59,10 @@ export class DryRunNotifier implements Notifier {
     this.delivered.push(notification);
     return { outcome: 'sent', conversationId: `dry-run:${notification.recipient.conversationId ?? notification.recipient.aadObjectId ?? notification.recipient.userId ?? 'unknown'}` };
   }
+}
+
+/** Where notifications go to be delivered (the durable outbox). */
+export interface NotificationSink {
+  /** Adds notifications; an idempotency key already present is ignored. Returns how many were new. */
+  enqueue(notifications: Notification[]): number;
 }

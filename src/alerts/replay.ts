@@ -4,8 +4,7 @@ import { manualClock } from '../clock';
 import { UserDirectory } from '../directory/user-directory';
 import { LogStore } from '../logs/log-store';
 import { Logger } from '../logger';
-import { AlertState } from './alert-state';
-import { AlertEngine } from './engine';
+import { createAlerting } from './alerting';
 import { Notification } from './notifications';
 import { Rule } from './rule';
 
@@ -30,24 +29,22 @@ export interface ReplayOptions {
 export async function replayAlerts(options: ReplayOptions): Promise<Notification[]> {
   const db = new Database(':memory:');
   try {
-    const state = new AlertState(db);
-    for (const s of options.subscriptions ?? []) state.subscribe(s.conversationId, s.ruleId, undefined, options.from);
-    const decided: Notification[] = [];
-    const engine = new AlertEngine({
+    // The same wiring as the bot, on a throwaway database; the outbox is read back, never sent.
+    const alerting = createAlerting({
+      db,
       store: options.store,
       rules: options.rules,
       directory: options.directory,
-      state,
-      outbox: { enqueue: (n) => decided.push(...n) },
       cards: options.cards,
       clock: manualClock(options.to),
       logger: options.logger,
       // Nothing arrives late in a replay: the window is exactly [from, to).
       options: { timeZone: options.timeZone, startAt: options.from, lookbackMs: 0 },
     });
-    const report = await engine.runOnce(options.to);
+    for (const s of options.subscriptions ?? []) alerting.state.subscribe(s.conversationId, s.ruleId, undefined, options.from);
+    const report = await alerting.engine.runOnce(options.to);
     if (report.delayed) throw new Error(`the log store is unavailable: ${report.delayed}`);
-    return decided;
+    return alerting.outbox.items({ limit: 1_000_000 }).map((item) => item.notification);
   } finally {
     db.close();
   }

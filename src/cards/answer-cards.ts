@@ -72,8 +72,13 @@ export function answerCard(answer: Answer, ctx: AnswerCardContext): AnswerCard {
   const histogram = shape.kind === 'histogram';
   const days = new Set(buckets.map((b) => b.key.slice(0, 10)));
   // Hours of one day need no date; hours across days need the weekday to stay apart.
-  const timeFormat = shape.kind === 'histogram' && shape.interval === 'hour' ? (days.size > 1 ? 'ccc HH:mm' : 'HH:mm') : 'ccc d LLL';
-  const label = (key: string) => (histogram ? DateTime.fromISO(key, { zone: ctx.timeZone }).toFormat(timeFormat) : clip(key, 60));
+  const hourly = shape.kind === 'histogram' && shape.interval === 'hour';
+  // Short labels fit under narrow bars: "14" for an hour of one day, "Fri 14" across days.
+  const barFormat = hourly ? (days.size > 1 ? 'ccc HH' : 'HH') : 'ccc d';
+  const rowFormat = hourly ? (days.size > 1 ? 'ccc d LLL HH:mm' : 'HH:mm') : 'ccc d LLL';
+  const at = (key: string, format: string) => DateTime.fromISO(key, { zone: ctx.timeZone }).toFormat(format);
+  const label = (key: string) => (histogram ? at(key, rowFormat) : clip(key, 60));
+  const barLabel = (key: string) => (histogram ? at(key, barFormat) : clip(key, 24));
   const long = !histogram && (buckets.length > 8 || buckets.some((b) => b.key.length > 12));
   const what = histogram ? (shape.interval === 'hour' ? 'Hour' : 'Day') : (answer.interpretation.match(/ by ([\w ]+?),/)?.[1] ?? 'Value');
   return {
@@ -86,8 +91,9 @@ export function answerCard(answer: Answer, ctx: AnswerCardContext): AnswerCard {
       chartTitle: answer.interpretation,
       xAxisTitle: what.charAt(0).toUpperCase() + what.slice(1),
       yAxisTitle: 'Events',
-      bars: buckets.map((b) => ({ x: label(b.key), y: b.count })),
-      rows: buckets.map((b) => ({ key: label(b.key), count: b.count })),
+      bars: buckets.map((b) => ({ x: barLabel(b.key), y: b.count })),
+      // The table repeats the chart's numbers for screen readers; empty hours add nothing there.
+      rows: buckets.filter((b) => !histogram || b.count > 0).map((b) => ({ key: label(b.key), count: b.count })),
       other: answer.otherCount ? `and ${plural(answer.otherCount, 'event')} with other values` : '',
       notes: answer.notes,
     },

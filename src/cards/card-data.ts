@@ -109,8 +109,8 @@ export interface WorkaroundCardData {
   /** A banner once something changed (e.g. "Fixed in 2.4.1: …"); empty when nothing did. */
   status: string;
   statusStyle: 'good' | 'warning' | 'default';
-  /** Present while feedback is wanted: the data of the "This helped" / "Still not working" buttons. */
-  feedback?: { incidentId: number; ruleId: string };
+  /** Present while feedback is wanted: the data of the "This helped" / "Still not working" buttons (signed). */
+  feedback?: { incidentId: number; ruleId: string; sig?: string };
   /** Text under the buttons once feedback was given ("Thanks, recorded."). */
   feedbackGiven: string;
 }
@@ -143,6 +143,18 @@ export interface IncidentCardData {
   refreshUserIds: string[];
   /** Choices for "Escalate to". */
   escalateTo: { title: string; value: string }[];
+  /** Signature of the incident id in the buttons' data: an edited card is refused. */
+  sig?: string;
+  /** The history (for `incident <id>`); empty on the copies sent around. */
+  audit: { at: string; who: string; what: string }[];
+}
+
+/** cards/incident-list.json: the answer to `incidents`. */
+export interface IncidentListCardData {
+  title: string;
+  /** Shown when there are no rows. */
+  empty: string;
+  rows: { id: number; title: string; ruleId: string; state: string; users: number; lastSeen: string }[];
 }
 
 /** cards/fixed.json: sent to each affected user when an incident is resolved. */
@@ -151,4 +163,25 @@ export interface FixedCardData {
   message: string;
   /** "Resolved by Ines Okafor, Fri 12 Jun 15:00". */
   by: string;
+}
+
+/** cards/rule-draft.json: a rule drafted from a chat question, with what a person completes before saving. */
+export interface RuleDraftCardData {
+  question: string;
+  interpretation: string;
+  /** Why the last save was refused (validation problems); empty at first. */
+  problems: string[];
+  /** "Saved as rules/x.yaml …" once saved (the button goes away); empty before. */
+  saved: string;
+  id: string;
+  title: string;
+  problem: string;
+  /** Steps, one per line. */
+  workaround: string;
+  /** "true" or "false" (the toggle's value). */
+  enabled: string;
+  /** The rule file as it would be written. */
+  yaml: string;
+  /** Signature of the question: the draft cannot be edited into another question. */
+  sig: string;
 }

@@ -10,6 +10,8 @@ import {
   FixedCardData,
   HelpCardData,
   IncidentCardData,
+  IncidentListCardData,
+  RuleDraftCardData,
   NoticeCardData,
   NotUnderstoodCardData,
   WelcomeCardData,
@@ -33,6 +35,8 @@ export interface CardDataByName {
   workaround: WorkaroundCardData;
   incident: IncidentCardData;
   fixed: FixedCardData;
+  'incident-list': IncidentListCardData;
+  'rule-draft': RuleDraftCardData;
 }
 
 /** The name of a card template: its file name in cards/ without `.json`. */
@@ -54,6 +58,8 @@ const CARD_NAME_SET: Record<CardName, true> = {
   workaround: true,
   incident: true,
   fixed: true,
+  'incident-list': true,
+  'rule-draft': true,
 };
 
 /** Every card name in the registry, for start-up checks and tests. */

@@ -37,7 +37,7 @@ describe('bot turns', function () {
     assert.match(json, /"type":"Chart\.(Vertical|Horizontal)Bar"/);
     assert.match(text(reply), /APP01/);
     const [hourly] = await exchange(h.bot, [message(PEOPLE.support, 'errors per hour today')]);
-    assert.match(JSON.stringify(cardOf(hourly)), /"x":"12:00","y":7/);
+    assert.match(JSON.stringify(cardOf(hourly)), /"x":"12","y":7/);
   });
 
   it('answers "how many" with the number', async () => {

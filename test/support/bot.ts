@@ -3,6 +3,12 @@ import { join } from 'node:path';
 import { BotServices } from '../../bot/conversation';
 import { createMetrics } from '../../bot/metrics';
 import { SupportBot } from '../../bot/support-bot';
+import { createAlertRuntime } from '../../bot/alerts-runtime';
+import { subscribe, subscriptions, unsubscribe } from '../../bot/commands/subscriptions';
+import { incident, incidents, resolve, snooze } from '../../bot/commands/incidents';
+import { ruleFrom, ruleVerbs } from '../../bot/commands/rule-from';
+import { incidentVerbs } from '../../bot/incident-actions';
+import { Delivery, Notification, Notifier } from '../../src/alerts/notifications';
 import { CardRenderer } from '../../src/cards/render-card';
 import { manualClock } from '../../src/clock';
 import { loadConfig } from '../../src/config';
@@ -23,25 +29,87 @@ export interface BotHarness {
   engine: Engine;
   state: SqliteStateStore;
   bot: SupportBot;
+  notifier: RecordingNotifier;
+  clock: ReturnType<typeof manualClock>;
+  settle(): Promise<void>;
   dispose(): Promise<void>;
 }
 
+/**
+ * A notifier that records what it is given and answers like Teams: a conversation per person or
+ * channel and an activity id per message (so later updates can replace them).
+ */
+export class RecordingNotifier implements Notifier {
+  readonly name = 'recording';
+  readonly sent: Notification[] = [];
+  private next = 1;
+
+  async deliver(n: Notification): Promise<Delivery> {
+    this.sent.push(n);
+    const r = n.recipient;
+    const conversationId = r.conversationId ?? `personal-${r.aadObjectId ?? r.userId}`;
+    return { outcome: 'sent', conversationId, activityId: r.updateActivityId ?? `activity-${this.next++}` };
+  }
+
+  /** What went to someone: by role and user id (or conversation for channels). */
+  to(role: string, who?: string): Notification[] {
+    return this.sent.filter((n) => n.recipient.role === role && (who === undefined || n.recipient.userId === who || n.recipient.conversationId === who));
+  }
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  /** Run the alerting runtime (rules, engine, outbox, dispatcher with a RecordingNotifier). */
+  alerts?: { rulesDir?: string; from?: string };
+}
+
 /** A bot over the sample data in an embedded store, with a clock at the sample's Friday afternoon. */
-export async function botHarness(env: Record<string, string> = {}): Promise<BotHarness> {
+export async function botHarness(options: HarnessOptions | Record<string, string> = {}): Promise<BotHarness> {
+  const opts: HarnessOptions = 'env' in options || 'alerts' in options ? (options as HarnessOptions) : { env: options as Record<string, string> };
   const dir = tempDir();
-  const config = loadConfig({ SUPPORTBOT_DATA_DIR: dir.path, SUPPORTBOT_TIME_ZONE: 'Europe/Berlin', ...env });
+  const config = loadConfig({
+    SUPPORTBOT_DATA_DIR: dir.path,
+    SUPPORTBOT_TIME_ZONE: 'Europe/Berlin',
+    ...(opts.alerts?.rulesDir ? { SUPPORTBOT_RULES: opts.alerts.rulesDir } : {}),
+    ...opts.env,
+  });
   const store = new SqliteLogStore({ file: join(dir.path, 'logs.db') });
   await ingestPaths([SAMPLE_LOGS], { store, sources: loadSourcesConfig() });
-  const engine = await createEngine(config, { logStore: store, clock: manualClock(SAMPLE_NOW) });
+  const clock = manualClock(SAMPLE_NOW);
+  const engine = await createEngine(config, { logStore: store, clock });
   const state = new SqliteStateStore(':memory:');
   const logger = memoryLogger();
-  const services = { engine, conversations: state, cards: new CardRenderer(), metrics: createMetrics(), logger };
-  const bot = new SupportBot(services);
+  const services: BotServices & { logger: ReturnType<typeof memoryLogger> } = { engine, conversations: state, cards: new CardRenderer(), metrics: createMetrics(), logger };
+  const notifier = new RecordingNotifier();
+  if (opts.alerts) {
+    services.alerts = createAlertRuntime({
+      engine,
+      db: state.db,
+      adapter: undefined as never,
+      conversations: state,
+      cards: services.cards,
+      logger,
+      notifier,
+      startAt: Date.parse(opts.alerts.from ?? '2020-06-08T00:00:00+02:00'),
+      sleep: async (ms) => clock.advance(ms),
+    });
+  }
+  const bot = new SupportBot(services, {
+    commands: services.alerts ? [subscribe, unsubscribe, subscriptions, incidents, incident, resolve, snooze, ruleFrom] : [],
+    verbs: services.alerts ? { ...incidentVerbs(), ...ruleVerbs() } : {},
+  });
   return {
     services,
     engine,
     state,
     bot,
+    notifier,
+    clock,
+    /** One engine run and a full dispatch of what it enqueued. */
+    settle: async () => {
+      await services.alerts!.engine.runOnce();
+      await services.alerts!.dispatcher.drain();
+    },
     dispose: async () => {
       await engine.close();
       state.close();

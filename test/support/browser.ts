@@ -48,6 +48,8 @@ export interface LaunchBrowserOptions {
   viewport?: { width: number; height: number };
   /** Defaults to {@link CHROMIUM_PATH}. */
   executablePath?: string;
+  /** The browser's time zone (the emulator passes it to the bot as the user's). Defaults to UTC. */
+  timezoneId?: string;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
       args: CHROMIUM_ARGS,
       viewport: options.viewport ?? { width: 1280, height: 900 },
       locale: 'en-US',
-      timezoneId: 'UTC',
+      timezoneId: options.timezoneId ?? 'UTC',
     });
   } catch (error) {
     await rm(userDataDir, { recursive: true, force: true });

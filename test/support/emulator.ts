@@ -455,7 +455,7 @@ export class EmulatorClient {
 
 /**
  * Every piece of text a person would read on a card, in order, joined with newlines: TextBlock
- * and RichTextBlock text, FactSet titles and values, and action titles.
+ * and RichTextBlock text (also inside Table cells), FactSet titles and values, and action titles.
  */
 export function cardText(card: unknown): string {
   const out: string[] = [];
@@ -468,7 +468,7 @@ export function cardText(card: unknown): string {
     if (typeof node.text === 'string') out.push(node.text);
     if (typeof node.title === 'string') out.push(node.title);
     if (typeof node.value === 'string' && node.type === undefined) out.push(node.value);
-    for (const key of ['body', 'items', 'columns', 'facts', 'inlines', 'actions', 'card']) {
+    for (const key of ['body', 'items', 'columns', 'facts', 'inlines', 'actions', 'card', 'rows', 'cells']) {
       if (key in node) walk(node[key]);
     }
   };
