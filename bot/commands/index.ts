@@ -1,4 +1,4 @@
-import { CHAT_COMMANDS, ChatCommand, QUESTION_EXAMPLES } from '../../src/chat-commands';
+import { CHAT_COMMANDS, ChatCommand } from '../../src/chat-commands';
 import { replyCard, roleName, Turn } from '../conversation';
 
 /** A chat command: its registry entry and what it does. */
@@ -57,4 +57,3 @@ export const whoami: CommandHandler = {
   },
 };
 
-export { QUESTION_EXAMPLES };

@@ -105,8 +105,9 @@ describe('tab in Chromium: local mode, outside Teams', function () {
     await browser?.close();
     await t?.close();
   });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') void screenshot(page, `failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => undefined);
+  afterEach(async function () {
+    // Taken before the next test moves the page on.
+    if (this.currentTest?.state === 'failed') await screenshot(page, `failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => undefined);
   });
 
   it('does not wait for Teams: initialize fails fast and the page works as the local user', async () => {
@@ -219,6 +220,8 @@ describe('tab in Chromium: local mode, outside Teams', function () {
     assert.equal(alerts.incidents.get(id)!.state, 'open');
     assert.match(await focused(page), new RegExp(`^button: Resolve incident ${id}:`));
 
+    // At a person's pace: a key pressed within a frame of the dialog closing can be lost.
+    await page.waitForTimeout(150);
     await page.keyboard.press('Enter');
     await dialog.waitFor();
     await page.keyboard.type('Fixed in 2.4.1: saving works again.');
@@ -226,8 +229,10 @@ describe('tab in Chromium: local mode, outside Teams', function () {
     await page.keyboard.press('Tab');
     assert.equal(await focused(page), 'button: Resolve incident');
     await page.keyboard.press('Enter');
-    await page.locator('#status').filter({ hasText: `Incident ${id} resolved. 12 affected users will be told` }).waitFor();
+    // The server's state first (the request may still be on its way), then what the page shows.
+    for (let i = 0; i < 100 && alerts.incidents.get(id)!.state !== 'resolved'; i++) await page.waitForTimeout(100);
     assert.equal(alerts.incidents.get(id)!.state, 'resolved');
+    await page.locator('#status').filter({ hasText: `Incident ${id} resolved. 12 affected users will be told` }).waitFor();
     const fixed = alerts.outbox.items({ incidentId: id, limit: 10_000 }).filter((i) => i.notification.idempotencyKey.startsWith(`fixed:${id}:`));
     assert.equal(fixed.length, 12);
     await page.locator('.badges .badge', { hasText: 'Resolved' }).waitFor();
