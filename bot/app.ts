@@ -115,6 +115,7 @@ export async function createBotApp(config: Readonly<Config>, overrides: BotAppOv
     metrics,
     logger,
     logStore: engine.logStore,
+    requireToken: !config.bot.anonymous,
     routes: tabRoutes({
       services,
       localUser: () => overrides.localUser,

@@ -11,6 +11,8 @@ export interface ServerDeps {
   metrics: Metrics;
   logger: Logger;
   logStore: LogStore;
+  /** True when the bot has credentials: every activity must carry a Bot Framework token. */
+  requireToken?: boolean;
   /** Extra routes (the dashboard tab). */
   routes?: (server: restify.Server) => void;
 }
@@ -25,6 +27,13 @@ export function createServer(deps: ServerDeps): restify.Server {
   server.use(restify.plugins.bodyParser({ maxBodySize: 1024 * 1024, mapParams: false }));
 
   server.post('/api/messages', async (req, res) => {
+    // A request without any bearer token is refused here with one log line; the adapter would
+    // refuse it too, but prints a stack trace for each, which scanners turn into a log flood.
+    if (deps.requireToken && !/^Bearer \S+$/i.test(String(req.headers.authorization ?? ''))) {
+      deps.logger.warn('activity refused: no bearer token', { remote: req.socket.remoteAddress });
+      res.json(401, { error: 'Unauthorized: a Bot Framework bearer token is required.' });
+      return;
+    }
     await deps.adapter.process(req, res as never, (context) => deps.bot.run(context));
   });
 

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import sinon from 'sinon';
 import { TestAdapter, TurnContext } from 'botbuilder';
 import { join } from 'node:path';
 import { BotApp, createBotApp } from '../../bot/app';
@@ -110,8 +111,17 @@ describe('bot server', function () {
       const activity = JSON.stringify({ type: 'message', text: 'help', channelId: 'msteams', serviceUrl: 'https://smba.trafficmanager.net/emea/', from: { id: 'u' }, recipient: { id: 'b' }, conversation: { id: 'c' } });
       const none = await fetch(`${s.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: activity });
       assert.equal(none.status, 401);
-      const garbage = await fetch(`${s.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer not.a.jwt' }, body: activity });
-      assert.equal(garbage.status, 401);
+      assert.match(((await none.json()) as { error: string }).error, /bearer token is required/);
+      assert.ok(s.logs.entries.some((e) => e.msg === 'activity refused: no bearer token'));
+      // A token that is not valid goes to the Bot Framework adapter, which refuses it (and prints the error).
+      const printed = sinon.stub(console, 'error');
+      try {
+        const garbage = await fetch(`${s.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer not.a.jwt' }, body: activity });
+        assert.equal(garbage.status, 401);
+        assert.ok(printed.args.some((a) => (a[0] as { statusCode?: number })?.statusCode === 401));
+      } finally {
+        printed.restore();
+      }
     });
   });
 });
