@@ -297,6 +297,32 @@ describe('tab in Chromium: local mode, outside Teams', function () {
     await screenshot(page, 'rules-light');
   });
 
+  it("with no theme given, follows the browser's dark preference with the same colours as the dark theme", async () => {
+    // The custom properties the dark theme declares, as computed on the page (a string: no DOM types here).
+    const palette = () =>
+      page.evaluate<Record<string, string>>(`(() => {
+        const names = new Set();
+        for (const sheet of document.styleSheets)
+          for (const rule of sheet.cssRules)
+            if (rule instanceof CSSStyleRule && rule.selectorText === ':root[data-theme="dark"]') for (const name of rule.style) names.add(name);
+        const computed = getComputedStyle(document.documentElement);
+        return Object.fromEntries([...names].map((n) => [n, computed.getPropertyValue(n).trim()]));
+      })()`);
+    await page.goto(`${t.url}/tab/trend?theme=dark`);
+    await rendered(page);
+    const dark = await palette();
+    assert.ok(Object.keys(dark).length > 20, 'read the dark palette');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    try {
+      await page.goto(`${t.url}/tab/trend`);
+      await rendered(page);
+      assert.equal(await page.locator('html').getAttribute('data-theme'), null);
+      assert.deepEqual(await palette(), dark);
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+  });
+
   it('answers a question from the search box like the chat', async () => {
     await page.goto(`${t.url}/tab/`);
     await rendered(page);
