@@ -266,7 +266,7 @@ export function tabApi(deps: ApiDeps) {
         const incidents = alerts.state.incidents({ ruleId: rule.id });
         const users = new Set<string>();
         for (const i of incidents) for (const u of alerts.state.incidentUsers(i.id)) users.add(u.userId);
-        const sent = alerts.outbox.items({ ruleId: rule.id, status: 'sent', limit: 1_000_000 });
+        const sent = alerts.outbox.sentByRule(rule.id);
         const unreachable = new Map<string, { userId: string; name: string; reason: string }>();
         for (const item of alerts.outbox.items({ ruleId: rule.id, status: 'unreachable', limit: 1_000_000 })) {
           const r = item.notification.recipient;
@@ -285,8 +285,8 @@ export function tabApi(deps: ApiDeps) {
           matchedUsers: users.size,
           matchedEvents: incidents.reduce((n, i) => n + i.events, 0),
           // New messages only: replacing a card already sent (an update) tells nobody anything new.
-          notificationsSent: sent.filter((i) => !i.notification.recipient.updateActivityId).length,
-          cardUpdates: sent.filter((i) => !!i.notification.recipient.updateActivityId).length,
+          notificationsSent: sent.messages,
+          cardUpdates: sent.updates,
           unreachableUsers: [...unreachable.values()],
         };
       });

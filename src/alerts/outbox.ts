@@ -398,6 +398,21 @@ export class Outbox {
     return counts;
   }
 
+  /**
+   * What a rule has delivered: new messages, and replacements of cards already sent (updates),
+   * counted in SQL so a rule that reached thousands of users costs no more than one that reached few.
+   */
+  sentByRule(ruleId: string): { messages: number; updates: number } {
+    const row = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(json_extract(recipient, '$.updateActivityId') IS NULL), 0) AS messages,
+                COALESCE(SUM(json_extract(recipient, '$.updateActivityId') IS NOT NULL), 0) AS updates
+           FROM outbox WHERE rule_id = ? AND status = 'sent'`,
+      )
+      .get(ruleId) as { messages: number; updates: number };
+    return { messages: row.messages, updates: row.updates };
+  }
+
   /** Items matching the filter, in enqueue order. */
   items(filter: OutboxFilter = {}): OutboxItem[] {
     const where: string[] = [];

@@ -246,6 +246,25 @@ describe('Outbox', () => {
     assert.deepEqual(outbox.items({ status: ['sent', 'failed'] }).map((i) => [i.conversationId, i.activityId, i.sentAt, i.attempts]), [['a:1', '1:9', START + 5, 1]]);
     assert.equal(outbox.items({ limit: 1, offset: 1 })[0]!.notification.idempotencyKey, 'b');
   });
+
+  it('counts what a rule delivered: new messages and card updates, sent only', () => {
+    const { outbox } = fakeWorld();
+    assert.deepEqual(outbox.sentByRule('forbidden-edit'), { messages: 0, updates: 0 });
+    outbox.enqueue([
+      note('m1', { aadObjectId: 'u1' }),
+      note('m2', { aadObjectId: 'u2' }),
+      note('m3', { aadObjectId: 'u3' }),
+      note('u1', { role: 'supervisor', aadObjectId: 'boss', conversationId: 'a:boss', updateActivityId: '1:5' }),
+      { ...note('other'), ruleId: 'login-lockout' },
+    ]);
+    for (const item of outbox.claimDue(START, 10)) {
+      if (item.notification.idempotencyKey === 'm3') continue; // still sending: not delivered yet
+      outbox.record(item.id, sentTo(item.notification), START + 5, { baseMs: 1000, maxMs: 1000 });
+    }
+    assert.deepEqual(outbox.sentByRule('forbidden-edit'), { messages: 2, updates: 1 });
+    assert.deepEqual(outbox.sentByRule('login-lockout'), { messages: 1, updates: 0 });
+    assert.deepEqual(outbox.sentByRule('no-such-rule'), { messages: 0, updates: 0 });
+  });
 });
 
 describe('Dispatcher (fake clock)', () => {
