@@ -79,6 +79,7 @@ describe('in the Teams emulator: a proactive workaround card for the affected us
   let local: LocalMode;
   let client: EmulatorClient;
   const logs = tempDir('followed-');
+  let incidentId = 0;
 
   before(async () => {
     mkdirSync(join(logs.path, 'APP01', 'api'), { recursive: true });
@@ -108,6 +109,20 @@ describe('in the Teams emulator: a proactive workaround card for the affected us
     assert.match(text, /supervisor/i);
     assert.ok(findCardAction(card.cards[0], 'This helped'), 'asks whether it helped');
     assert.ok(Date.now() - started < 15_000, `within seconds (${Date.now() - started} ms)`);
+    incidentId = Number((findCardAction(card.cards[0], 'This helped')!.data as { incidentId: string }).incidentId);
+    assert.ok(incidentId > 0, 'the card names its incident');
+  });
+
+  it('when the supervisor resolves the incident from the team channel, the "fixed" card reaches Paul’s chat', async () => {
+    assert.ok(incidentId, 'needs the card of the test before');
+    const config = await client.config();
+    const ines = person('1345');
+    client.mark();
+    await client.sendAs(config.team.id, { id: 'user-1345', name: ines.displayName, aadObjectId: ines.aadObjectId }, `resolve ${incidentId} Fixed in 2.4.1: the supervisor role can now edit these`);
+    const fixed = await client.waitForMessage((m) => m.conversationId === config.personalChat.id && m.cards.some((c) => cardText(c).includes('Fixed in 2.4.1')), 30_000);
+    assert.match(fixed.cards.map(cardText).join('\n'), /the supervisor role can now edit these/);
+    const done = await client.waitForCard(`Incident ${incidentId} resolved`, 30_000);
+    assert.notEqual(done.conversationId, config.personalChat.id, 'Ines gets her answer in the channel, not in Paul’s chat');
   });
 });
 
@@ -147,7 +162,8 @@ describe('in the Teams emulator: a supervisor acknowledges and resolves from the
     assert.match(cardText(resolved.card), /Resolved by Ines Okafor/);
     // Every affected user gets the "fixed" card: the emulator's connector accepts it for Paul
     // (1087) and Sergei (1086), who are mock users here; the others are reported unreachable.
-    // The emulator streams only the current user's chats, so the bot's outbox is the witness.
+    // The emulator streams only the current user's chats, so the bot's outbox is the witness here;
+    // the test above, run as Paul, sees the "fixed" card arrive in his own chat.
     const db = new Database(join(local.dataDir, 'state.db'), { readonly: true });
     try {
       let rows: { key: string; status: string; card: string }[] = [];
