@@ -250,6 +250,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 if (require.main === module) {
   if (existsSync('.env')) process.loadEnvFile('.env');
+  // `supportbot ... | head`: the reader has gone; stop quietly as other command-line tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const io: CliIo = {
     out: (s) => process.stdout.write(s + '\n'),
     err: (s) => process.stderr.write(s + '\n'),

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectPath } from '../../src/paths';
 import { cli, storeEnv } from '../support/cli';
 import { deleteIndex, elasticsearchSkipped, tempDir, uniqueSuffix } from '../support/stores';
 import { SAMPLE_LOGS, truthEvents } from '../support/truth';
@@ -81,6 +83,16 @@ for (const kind of kinds) {
 }
 
 describe('supportbot command line', () => {
+  it('stops quietly when the reader of its output goes away (| head)', async () => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', projectPath('src', 'cli.ts'), 'rules', 'schema'], { cwd: projectPath(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the first write
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+  });
+
   it('has --help on every subcommand', async () => {
     const top = await cli(['--help'], {});
     assert.equal(top.code, 0);
